@@ -1,0 +1,19 @@
+# inputgrad: replication of Hechtlinger (2016). This file only wires the stages together.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/tracking.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.data.input,
+        rules.tracking.input,

@@ -1,0 +1,157 @@
+"""Turn the raw downloads into arrays: IMDB reviews as Keras-style word ids, MNIST as floats.
+
+IMDB follows `keras.datasets.imdb`: words are ranked by the Keras word index, id = rank +
+index_from, ids >= num_words become oov_char; the start marker is added only when model inputs
+are built (`inputgrad.data.pad_reviews`), so stored ids line up 1:1 with the review's tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# keras.preprocessing.text.text_to_word_sequence defaults (Keras 2), which built the word index.
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+_TRANSLATE = str.maketrans({c: " " for c in KERAS_FILTERS})
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_MEMBER = re.compile(r"^aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+SPLITS = ("train", "test")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase, drop HTML line breaks and Keras' default punctuation, split on spaces."""
+    return _BREAK.sub(" ", text).lower().translate(_TRANSLATE).split()
+
+
+def word_ids(tokens: list[str], word_index: dict[str, int], num_words: int,
+             oov_char: int = 2, index_from: int = 3) -> list[int]:
+    ids = []
+    for tok in tokens:
+        rank = word_index.get(tok)
+        wid = rank + index_from if rank is not None else oov_char
+        ids.append(wid if wid < num_words else oov_char)
+    return ids
+
+
+def read_reviews(archive: str | os.PathLike) -> dict[str, list[dict]]:
+    """Labelled reviews per split from aclImdb_v1.tar.gz, in a fixed order (pos, neg; by id)."""
+    reviews: dict[str, list[dict]] = {s: [] for s in SPLITS}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            match = _MEMBER.match(member.name)
+            if not match or not member.isfile():
+                continue
+            split, polarity, rid, rating = match.groups()
+            text = tar.extractfile(member).read().decode("utf-8")
+            reviews[split].append({
+                "review_id": f"{polarity}/{rid}_{rating}",
+                "num": int(rid), "rating": int(rating),
+                "label": int(polarity == "pos"), "text": text,
+            })
+    for split in SPLITS:
+        reviews[split].sort(key=lambda r: (-r["label"], r["num"]))
+        if not reviews[split]:
+            raise ValueError(f"{archive}: no labelled reviews found under aclImdb/{split}/")
+    return reviews
+
+
+def encode_split(reviews: list[dict], word_index: dict[str, int], vocab: dict[str, int],
+                 imdb_cfg: dict) -> dict[str, np.ndarray]:
+    """Flat arrays for one split; `vocab` (token -> index) grows as new tokens appear."""
+    ids, tok_idx, offsets = [], [], [0]
+    for review in reviews:
+        tokens = tokenize(review["text"])
+        ids.extend(word_ids(tokens, word_index, imdb_cfg["num_words"],
+                            imdb_cfg["oov_char"], imdb_cfg["index_from"]))
+        tok_idx.extend(vocab.setdefault(t, len(vocab)) for t in tokens)
+        offsets.append(len(ids))
+    return {
+        "word_ids": np.asarray(ids, dtype=np.int32),
+        "token_idx": np.asarray(tok_idx, dtype=np.int32),
+        "offsets": np.asarray(offsets, dtype=np.int64),
+        "review_id": np.asarray([r["review_id"] for r in reviews]),
+        "rating": np.asarray([r["rating"] for r in reviews], dtype=np.int8),
+        "label": np.asarray([r["label"] for r in reviews], dtype=np.int8),
+    }
+
+
+def split_stats(arrays: dict[str, np.ndarray], oov_char: int) -> dict:
+    lengths = np.diff(arrays["offsets"])
+    return {
+        "reviews": int(len(arrays["label"])),
+        "per_label": {"pos": int(arrays["label"].sum()), "neg": int((arrays["label"] == 0).sum())},
+        "tokens": int(len(arrays["word_ids"])),
+        "oov_tokens": int((arrays["word_ids"] == oov_char).sum()),
+        "oov_share": float((arrays["word_ids"] == oov_char).mean()),
+        "length_median": float(np.median(lengths)),
+        "length_max": int(lengths.max()),
+    }
+
+
+def prepare_imdb(archive, word_index_path, out_dir, imdb_cfg: dict) -> dict:
+    """Write imdb_{train,test}.npz, imdb_tokens.json and imdb.json (shapes and counts)."""
+    out_dir = Path(out_dir)
+    word_index = json.loads(Path(word_index_path).read_text())
+    reviews = read_reviews(archive)
+    vocab: dict[str, int] = {}
+    stats = {"config": dict(imdb_cfg), "word_index_size": len(word_index), "splits": {}}
+    outputs = {}
+    for split in SPLITS:
+        log.info("IMDB %s: tokenizing %d reviews", split, len(reviews[split]))
+        arrays = encode_split(reviews[split], word_index, vocab, imdb_cfg)
+        stats["splits"][split] = split_stats(arrays, imdb_cfg["oov_char"])
+        outputs[out_dir / f"imdb_{split}.npz"] = arrays
+    stats["distinct_tokens"] = len(vocab)
+    for path, arrays in outputs.items():
+        save_npz(path, arrays)
+    write_json(out_dir / "imdb_tokens.json", list(vocab))
+    write_json(out_dir / "imdb.json", stats)
+    return stats
+
+
+def prepare_mnist(raw_path, out_path) -> dict:
+    """Pixels as float32 in [0, 1], labels as int64; writes mnist.npz and mnist.json beside it."""
+    with np.load(raw_path) as raw:
+        arrays = {
+            "x_train": (raw["x_train"].astype(np.float32) / 255.0),
+            "y_train": raw["y_train"].astype(np.int64),
+            "x_test": (raw["x_test"].astype(np.float32) / 255.0),
+            "y_test": raw["y_test"].astype(np.int64),
+        }
+    out_path = Path(out_path)
+    save_npz(out_path, arrays)
+    stats = {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}
+    stats["class_counts_train"] = np.bincount(arrays["y_train"], minlength=10).tolist()
+    stats["class_counts_test"] = np.bincount(arrays["y_test"], minlength=10).tolist()
+    write_json(out_path.with_suffix(".json"), stats)
+    return stats
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez through a temp file and rename, so readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_json(path: Path, obj) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
