@@ -1,0 +1,165 @@
+"""The one gradient primitive, and the attribution methods as thin functions on top of it.
+
+`f` is any callable mapping an input tensor to logits of shape (n, k); k = 1 means a binary
+model whose probability is sigmoid(logit), k > 1 a softmax classifier. The input tensor is
+whatever we differentiate with respect to: pixels, a bag-of-words vector, or the output of an
+embedding layer (chain rule through the lookup of categorical token ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+
+import numpy as np
+import tensorflow as tf
+
+OUTPUTS = ("logit", "probability")
+
+
+def _transform(logits: tf.Tensor, output: str) -> tf.Tensor:
+    if output == "logit":
+        return logits
+    if output == "probability":
+        return tf.sigmoid(logits) if logits.shape[-1] == 1 else tf.nn.softmax(logits, axis=-1)
+    raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+
+
+@lru_cache(maxsize=64)
+def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = False):
+    """Compile d(target)/d(x) for one batch.
+
+    all_classes=False: returns fn(x, cls) -> (grad of out[i, cls[i]] w.r.t. x[i], outputs).
+    all_classes=True:  returns fn(x, cls) -> (Jacobian (b, k, *x.shape[1:]), outputs); cls unused.
+    Examples must not interact inside `f` (inference mode), so summing targets over the batch
+    gives each example's own gradient. Cached per (f, output, all_classes): one trace per model.
+    """
+    _transform(tf.zeros((1, 1)), output)  # fail early on a bad `output`
+
+    @tf.function(reduce_retracing=True)
+    def fn(x, cls):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = _transform(f(x), output)
+            if not all_classes:
+                target = tf.gather(out, cls, axis=1, batch_dims=1)
+        if all_classes:
+            return tape.batch_jacobian(out, x), out
+        return tape.gradient(target, x), out
+
+    return fn
+
+
+def gradient_batches(f: Callable, x, output: str = "logit", classes="all",
+                     batch_size: int = 256) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """Yield (rows, gradients, outputs) batch by batch, so callers can reduce as they go.
+
+    classes: "all" (Jacobian over every output), "predicted" (argmax per example; the single
+    output for binary models), an int (same class for all) or an array of per-example classes.
+    """
+    x = np.asarray(x)
+    fn = make_gradient_fn(f, output, all_classes=isinstance(classes, str) and classes == "all")
+    for start in range(0, len(x), batch_size):
+        rows = slice(start, min(start + batch_size, len(x)))
+        xb = tf.convert_to_tensor(x[rows], dtype=tf.float32 if x.dtype.kind == "f" else None)
+        cls = _classes(classes, f, xb, rows)
+        grads, outs = fn(xb, cls)
+        yield rows, grads.numpy(), outs.numpy()
+
+
+def _classes(classes, f, xb, rows) -> tf.Tensor:
+    n = int(xb.shape[0])
+    if isinstance(classes, str):
+        if classes == "all":
+            return tf.zeros((n,), tf.int32)
+        if classes == "predicted":
+            logits = f(xb)
+            if logits.shape[-1] == 1:
+                return tf.zeros((n,), tf.int32)
+            return tf.cast(tf.argmax(logits, axis=-1), tf.int32)
+        raise ValueError(f"classes must be 'all', 'predicted', an int or an array, got {classes!r}")
+    if np.ndim(classes) == 0:
+        return tf.fill((n,), int(classes))
+    return tf.convert_to_tensor(np.asarray(classes)[rows], tf.int32)
+
+
+def gradient(f: Callable, x, output: str = "logit", classes="all",
+             batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """All gradients and outputs at once: (grads, outputs). See `gradient_batches`."""
+    parts = list(gradient_batches(f, x, output, classes, batch_size))
+    return np.concatenate([g for _, g, _ in parts]), np.concatenate([o for _, _, o in parts])
+
+
+def mean_gradient(f: Callable, x, output: str = "logit", classes="all",
+                  batch_size: int = 256) -> np.ndarray:
+    """The paper's ḡ: the average of the input gradients over the rows of x (float64 sum)."""
+    total = None
+    for _, grads, _ in gradient_batches(f, x, output, classes, batch_size):
+        part = grads.astype(np.float64).sum(axis=0)
+        total = part if total is None else total + part
+    return total / len(x)
+
+
+def gradient_x_input(f: Callable, x, output: str = "logit", classes="predicted",
+                     batch_size: int = 256) -> np.ndarray:
+    grads, _ = gradient(f, x, output, classes, batch_size)
+    return grads * np.asarray(x, dtype=grads.dtype)
+
+
+def integrated_gradients(f: Callable, x, baseline=None, steps: int = 32, output: str = "logit",
+                         classes="predicted", batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Riemann (midpoint) Integrated Gradients; returns (attributions, completeness gap).
+
+    The gap is sum(attributions) - (f(x) - f(baseline)) per example: near 0 when `steps`
+    is large enough (Sundararajan et al. 2017's completeness axiom).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    base = np.zeros_like(x) if baseline is None else np.broadcast_to(baseline, x.shape).astype(np.float32)
+    if isinstance(classes, str) and classes == "predicted":
+        cls = _classes("predicted", f, tf.convert_to_tensor(x), slice(0, len(x))).numpy()
+    else:
+        cls = classes
+    total = np.zeros_like(x)
+    for alpha in (np.arange(steps) + 0.5) / steps:
+        grads, _ = gradient(f, base + alpha * (x - base), output, cls, batch_size)
+        total += grads
+    attributions = (x - base) * total / steps
+    idx = np.broadcast_to(np.asarray(cls), (len(x),)).astype(int)
+    fx = _transform(f(tf.convert_to_tensor(x)), output).numpy()[np.arange(len(x)), idx]
+    fb = _transform(f(tf.convert_to_tensor(base)), output).numpy()[np.arange(len(x)), idx]
+    gap = attributions.reshape(len(x), -1).sum(axis=1) - (fx - fb)
+    return attributions, gap
+
+
+def smoothgrad(f: Callable, x, noise: float = 0.1, samples: int = 16, seed: int = 0,
+               output: str = "logit", classes="predicted", batch_size: int = 256) -> np.ndarray:
+    """Average gradient over Gaussian perturbations of x (sigma = noise * value range)."""
+    x = np.asarray(x, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    sigma = noise * float(x.max() - x.min() or 1.0)
+    if isinstance(classes, str) and classes == "predicted":
+        classes = _classes("predicted", f, tf.convert_to_tensor(x), slice(0, len(x))).numpy()
+    total = np.zeros_like(x)
+    for _ in range(samples):
+        noisy = x + rng.normal(0.0, sigma, size=x.shape).astype(np.float32)
+        grads, _ = gradient(f, noisy, output, classes, batch_size)
+        total += grads
+    return total / samples
+
+
+def finite_difference(f: Callable, x, output: str = "logit", eps: float = 1e-3) -> np.ndarray:
+    """Central differences of every output w.r.t. every input coordinate, in float64.
+
+    For tests: returns (n, k, *x.shape[1:]) like the all-classes Jacobian.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(len(x), -1)
+    k = _transform(f(tf.constant(x)), output).shape[-1]
+    jac = np.zeros((len(x), k, flat.shape[1]))
+    for j in range(flat.shape[1]):
+        step = np.zeros_like(flat)
+        step[:, j] = eps
+        up = _transform(f(tf.constant((flat + step).reshape(x.shape))), output).numpy()
+        down = _transform(f(tf.constant((flat - step).reshape(x.shape))), output).numpy()
+        jac[:, :, j] = (up - down) / (2 * eps)
+    return jac.reshape((len(x), k) + x.shape[1:])

@@ -1,0 +1,119 @@
+"""Compile, fit, evaluate and save a registry model, logging to files and MLflow.
+
+`train_cfg` (the `train:` section of an experiment) holds: optimizer, learning_rate,
+batch_size, epochs, and optionally validate (evaluate on the test set after every epoch).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def compile_model(model: keras.Model, train_cfg: dict) -> keras.Model:
+    binary = model.output_shape[-1] == 1
+    optimizer = keras.optimizers.get({
+        "class_name": train_cfg["optimizer"],
+        "config": {"learning_rate": train_cfg["learning_rate"]},
+    })
+    if binary:
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+        metric = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)  # on logits
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric])
+    return model
+
+
+class ProgressLog(keras.callbacks.Callback):
+    """Log to the rule's log: a line every `every` share of an epoch and one per epoch."""
+
+    def __init__(self, every: float = 0.1):
+        super().__init__()
+        self.every, self.t0 = every, time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.next = epoch, self.every
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps = self.params.get("steps") or 1
+        if (batch + 1) / steps >= self.next:
+            log.info("epoch %d: %3.0f%% of %d steps, loss %.4f", self.epoch + 1,
+                     100 * (batch + 1) / steps, steps, (logs or {}).get("loss", float("nan")))
+            self.next += self.every
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
+        log.info("epoch %d done after %.0f s: %s", epoch + 1, time.time() - self.t0, shown)
+
+
+def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
+    """Train on data["x_train"], data["y_train"]; returns the per-epoch history and the
+    final test metrics (evaluated on data["x_test"], data["y_test"])."""
+    compile_model(model, train_cfg)
+    validation = (data["x_test"], data["y_test"]) if train_cfg.get("validate", True) else None
+    start = time.time()
+    history = model.fit(
+        data["x_train"], data["y_train"], batch_size=train_cfg["batch_size"],
+        epochs=train_cfg["epochs"], validation_data=validation, shuffle=True, verbose=0,
+        callbacks=[ProgressLog(), *callbacks],
+    )
+    train_seconds = time.time() - start
+    test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
+                          return_dict=True)
+    metrics = {f"test_{k}": float(v) for k, v in test.items()}
+    metrics["train_seconds"] = train_seconds
+    log.info("test metrics: %s", metrics)
+    return {"history": {k: [float(x) for x in v] for k, v in history.history.items()},
+            "metrics": metrics}
+
+
+def train_and_log(model_cfg: dict, full_cfg: dict, data: dict, outputs: dict, tracker,
+                  experiment_id: str, run_name: str, seed: int) -> dict:
+    """The whole training rule: seed, build, fit, save; one MLflow run holds it all.
+
+    outputs: paths for "model" (.keras), "metrics" (.json), "history" (.csv), "run_id" (.txt).
+    """
+    from .models import build
+    from .seeding import seed_everything
+    from .tracking import keras_epoch_logger
+
+    seed_everything(seed)
+    model = build(model_cfg)
+    run_id = tracker.start_run(experiment_id, run_name, outputs["run_id"],
+                               tags={"model": model_cfg["name"], "seed": str(seed)})
+    tracker.log_params(run_id, {**full_cfg, "seed": seed})
+    tracker.log_dict(run_id, {**full_cfg, "seed": seed}, "config.json")
+    try:
+        result = fit(model, data, full_cfg["train"], callbacks=[keras_epoch_logger(tracker, run_id)])
+    except BaseException:
+        tracker.finish(run_id, status="FAILED")
+        raise
+    tracker.log_metrics(run_id, result["metrics"])
+    save_outputs(model, result, outputs)
+    for key in ("model", "metrics", "history"):
+        tracker.log_artifact(run_id, outputs[key], "model" if key == "model" else "training")
+    tracker.finish(run_id)
+    return result
+
+
+def save_outputs(model: keras.Model, result: dict, outputs: dict) -> None:
+    import pandas as pd
+
+    for path in outputs.values():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp_model = Path(outputs["model"]).with_name(".tmp-" + Path(outputs["model"]).name)
+    model.save(tmp_model)
+    tmp_model.replace(outputs["model"])
+    Path(outputs["metrics"]).write_text(json.dumps(result["metrics"], indent=1) + "\n")
+    history = pd.DataFrame(result["history"])
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    history.to_csv(outputs["history"], index=False)
