@@ -1,0 +1,19 @@
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """The whole workflow, once, on synthetic data in the real on-disk formats (smoke profile)."""
+    from inputgrad.smoke import make_mirror
+    from workflow_utils import snakemake
+
+    base = tmp_path_factory.mktemp("smoke")
+    mirror = make_mirror(base / "mirror")
+    work = base / "work"
+    _, log = snakemake(work, "--cores", "2", "--config", "profile=smoke", mirror=mirror)
+    return {"work": work, "mirror": mirror, "log": log}

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inputgrad.config import ConfigError, compose, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+HYDRA = ROOT / "config" / "hydra"
+
+
+def repo_config():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def test_repo_config_is_valid_and_defaults_fill():
+    cfg = validate_config({}, SCHEMA)
+    assert cfg["profile"] == "full" and cfg["data"]["retries"] == 3
+    assert cfg["tracking"]["experiment"] == "inputgrad"
+    validate_config(repo_config(), SCHEMA)
+
+
+def test_unknown_key_is_named():
+    cfg = repo_config()
+    cfg["data"]["mirorr"] = "/tmp"
+    with pytest.raises(ConfigError, match=r"unknown config key 'data\.mirorr'"):
+        validate_config(cfg, SCHEMA)
+
+
+def test_wrong_type_is_named():
+    cfg = repo_config()
+    cfg["seeds"] = [0, "one"]
+    with pytest.raises(ConfigError, match=r"config key 'seeds\.1': 'one' is not of type 'integer'"):
+        validate_config(cfg, SCHEMA)
+    cfg = repo_config()
+    cfg["profile"] = "quick"
+    with pytest.raises(ConfigError, match=r"config key 'profile'"):
+        validate_config(cfg, SCHEMA)
+
+
+def test_compose_shared_and_smoke(tmp_path):
+    shared = compose(HYDRA)
+    assert shared["data"]["imdb"]["num_words"] == 5000
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "config.yaml").write_text((HYDRA / "config.yaml").read_text())
+    (tmp_path / "data" / "default.yaml").write_text("imdb: {num_words: 7}\n")
+    (tmp_path / "experiment" / "toy.yaml").write_text(
+        "# @package _global_\ntrain: {epochs: 20, lr: 0.1}\nsmoke: {train: {epochs: 1}}\n")
+    assert compose(tmp_path, "toy")["train"] == {"epochs": 20, "lr": 0.1}
+    assert compose(tmp_path, "toy", "smoke")["train"] == {"epochs": 1, "lr": 0.1}
+    assert compose(tmp_path, "toy", overrides=["train.epochs=3"])["train"]["epochs"] == 3
+    with pytest.raises(ConfigError, match="profile"):
+        compose(tmp_path, "toy", "tiny")
