@@ -1,0 +1,83 @@
+import json
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from inputgrad.report import ClaimError, claims_table, load_claims, render, verdict
+
+CLAIMS = """
+title: Toy report
+claims:
+  - id: acc
+    section: "5.1"
+    claim: accuracy close to 0.89
+    paper: null
+    reference: {value: 0.89, source: Keras example}
+    ours: {file: m/metrics.json, key: test.accuracy}
+    compare: {op: approx, tolerance: 0.01}
+  - id: word
+    section: "5.2"
+    claim: excellent is a top positive word
+    paper: top positive
+    ours: {file: t.csv, where: {word: excellent}, column: rank}
+    compare: {op: at_most, value: 20}
+  - id: missing
+    section: "5.1"
+    claim: a phrase we do not have
+    paper: present
+    ours: {file: t.csv, where: {word: nope}, column: rank}
+    compare: {op: at_most, value: 1}
+paper_tables:
+  table2_words:
+    - {word: excellent, sign: positive}
+"""
+
+
+@pytest.fixture
+def results(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m/metrics.json").write_text(json.dumps({"test": {"accuracy": 0.885}}))
+    pd.DataFrame({"word": ["excellent", "worst"], "rank": [3, 25]}).to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "claims.yaml").write_text(CLAIMS)
+    return tmp_path
+
+
+def test_claims_table_verdicts(results):
+    table = claims_table(load_claims(results / "claims.yaml"), results).set_index("id")
+    assert table.loc["acc", "verdict"] == "not stated by the paper"
+    assert table.loc["acc", "reference_verdict"] == "reproduced"
+    assert table.loc["acc", "paper"] == "blank in our copy"
+    assert table.loc["word", "verdict"] == "reproduced" and table.loc["word", "ours"] == "3"
+    assert table.loc["missing", "verdict"] == "no result"
+
+
+def test_verdict_differs_outside_tolerance():
+    claim = {"paper": 0.98, "compare": {"op": "approx", "tolerance": 0.005}}
+    assert verdict(claim, 0.97) == ("differs", "")
+    assert verdict(claim, 0.984) == ("reproduced", "")
+
+
+def test_bad_claims_are_named(results):
+    (results / "bad.yaml").write_text("claims:\n  - {id: x, section: 1, claim: c, ours: {}}\n")
+    with pytest.raises(ClaimError, match="claim 'x' lacks key 'compare'"):
+        load_claims(results / "bad.yaml")
+    doc = load_claims(results / "claims.yaml")
+    doc["claims"][0]["ours"]["key"] = "test.recall"
+    with pytest.raises(ClaimError, match="key 'test.recall' not in"):
+        claims_table(doc, results)
+
+
+def test_render_writes_html_and_markdown(results):
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1])
+    fig.savefig(results / "fig.png")
+    plt.close(fig)
+    doc = load_claims(results / "claims.yaml")
+    render(doc, results, {"table2_words": results / "t.csv"}, {"toy figure": results / "fig.png"},
+           {"imdb_cnn": {"train": {"epochs": 2}}}, {"python": "3.11"},
+           results / "report.html", results / "report.md")
+    page = (results / "report.html").read_text()
+    assert "data:image/png;base64," in page and 'class="ok">reproduced' in page
+    md = (results / "report.md").read_text()
+    assert "![toy figure](fig.png)" in md and "| excellent" in md and "epochs: 2" in md
