@@ -8,6 +8,8 @@ rule download:
         file="|".join(f.replace(".", r"\.") for f in RAW_FILES),
     log:
         f"{RESULTS}/logs/download/{{file}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/download_{{file}}.tsv"
     conda:
         ENV
     script:
@@ -22,6 +24,8 @@ rule prepare_mnist:
         stats=f"{RESULTS}/data/mnist.json",
     log:
         f"{RESULTS}/logs/prepare_mnist.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/prepare_mnist.tsv"
     conda:
         ENV
     script:

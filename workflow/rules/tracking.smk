@@ -6,6 +6,8 @@ rule mlflow_experiment:
         f"{RESULTS}/mlflow/experiment_id.txt",
     log:
         f"{RESULTS}/logs/mlflow_experiment.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mlflow_experiment.tsv"
     conda:
         ENV
     script:
