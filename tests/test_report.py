@@ -28,6 +28,19 @@ claims:
     paper: present
     ours: {file: t.csv, where: {word: nope}, column: rank}
     compare: {op: at_most, value: 1}
+  - id: maxlen
+    section: "5.1"
+    claim: reviews thresholded to 400 words
+    paper: null
+    reference: {value: 400, source: Keras example}
+    ours: {config: imdb_cnn, key: model.maxlen}
+    compare: {op: approx}
+  - id: gap
+    section: "5.3"
+    claim: the network beats the linear model
+    paper: better
+    ours: {diff: [{file: m/metrics.json, key: test.accuracy}, {file: m/metrics.json, key: test.base}]}
+    compare: {op: at_least, value: 0.0}
 paper_tables:
   table2_words:
     - {word: excellent, sign: positive}
@@ -37,14 +50,17 @@ paper_tables:
 @pytest.fixture
 def results(tmp_path):
     (tmp_path / "m").mkdir()
-    (tmp_path / "m/metrics.json").write_text(json.dumps({"test": {"accuracy": 0.885}}))
+    (tmp_path / "m/metrics.json").write_text(json.dumps({"test": {"accuracy": 0.885, "base": 0.8}}))
     pd.DataFrame({"word": ["excellent", "worst"], "rank": [3, 25]}).to_csv(tmp_path / "t.csv", index=False)
     (tmp_path / "claims.yaml").write_text(CLAIMS)
     return tmp_path
 
 
 def test_claims_table_verdicts(results):
-    table = claims_table(load_claims(results / "claims.yaml"), results).set_index("id")
+    doc = load_claims(results / "claims.yaml")
+    table = claims_table(doc, results, {"imdb_cnn": {"model": {"maxlen": 400}}}).set_index("id")
+    assert table.loc["maxlen", "reference_verdict"] == "reproduced"
+    assert table.loc["gap", "verdict"] == "reproduced" and table.loc["gap", "ours"] == "0.085"
     assert table.loc["acc", "verdict"] == "not stated by the paper"
     assert table.loc["acc", "reference_verdict"] == "reproduced"
     assert table.loc["acc", "paper"] == "blank in our copy"
@@ -65,7 +81,7 @@ def test_bad_claims_are_named(results):
     doc = load_claims(results / "claims.yaml")
     doc["claims"][0]["ours"]["key"] = "test.recall"
     with pytest.raises(ClaimError, match="key 'test.recall' not in"):
-        claims_table(doc, results)
+        claims_table(doc, results, {"imdb_cnn": {"model": {"maxlen": 400}}})
 
 
 def test_render_writes_html_and_markdown(results):
@@ -75,7 +91,7 @@ def test_render_writes_html_and_markdown(results):
     plt.close(fig)
     doc = load_claims(results / "claims.yaml")
     render(doc, results, {"table2_words": results / "t.csv"}, {"toy figure": results / "fig.png"},
-           {"imdb_cnn": {"train": {"epochs": 2}}}, {"python": "3.11"},
+           {"imdb_cnn": {"train": {"epochs": 2}, "model": {"maxlen": 400}}}, {"python": "3.11"},
            results / "report.html", results / "report.md")
     page = (results / "report.html").read_text()
     assert "data:image/png;base64," in page and 'class="ok">reproduced' in page

@@ -40,22 +40,41 @@ def load_claims(path) -> dict:
     return doc
 
 
+def _pointers(ours: dict):
+    if "diff" in ours:
+        for part in ours["diff"]:
+            yield from _pointers(part)
+    else:
+        yield ours
+
+
 def claim_files(doc: dict) -> list[str]:
     """The result files the claims read (relative to results/), for the report rule's input."""
-    return sorted({c["ours"]["file"] for c in doc["claims"]})
+    return sorted({p["file"] for c in doc["claims"] for p in _pointers(c["ours"]) if "file" in p})
 
 
-def resolve(ours: dict, results_dir, claim_id: str = "?"):
+def _dig(value, key: str, where: str, claim_id: str):
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise ClaimError(f"claim {claim_id!r}: key {key!r} not in {where}")
+        value = value[part]
+    return value
+
+
+def resolve(ours: dict, results_dir, claim_id: str = "?", configs: dict | None = None):
+    """Our number for a claim: from a JSON/CSV result, a resolved config, or a difference."""
+    if "diff" in ours:
+        a, b = (resolve(p, results_dir, claim_id, configs) for p in ours["diff"])
+        return None if a is None or b is None else float(a) - float(b)
+    if "config" in ours:
+        if ours["config"] not in (configs or {}):
+            raise ClaimError(f"claim {claim_id!r}: no resolved config {ours['config']!r}")
+        return _dig(configs[ours["config"]], ours["key"], f"config {ours['config']}", claim_id)
     path = Path(results_dir) / ours["file"]
     if not path.exists():
         raise ClaimError(f"claim {claim_id!r}: result file {path} does not exist")
     if path.suffix == ".json":
-        value = json.loads(path.read_text())
-        for part in ours["key"].split("."):
-            if not isinstance(value, dict) or part not in value:
-                raise ClaimError(f"claim {claim_id!r}: key {ours['key']!r} not in {path}")
-            value = value[part]
-        return value
+        return _dig(json.loads(path.read_text()), ours["key"], str(path), claim_id)
     table = pd.read_csv(path)
     rows = table
     for column, wanted in ours.get("where", {}).items():
@@ -94,10 +113,10 @@ def verdict(claim: dict, value) -> tuple[str, str]:
     return paper, reference
 
 
-def claims_table(doc: dict, results_dir) -> pd.DataFrame:
+def claims_table(doc: dict, results_dir, configs: dict | None = None) -> pd.DataFrame:
     rows = []
     for claim in doc["claims"]:
-        value = resolve(claim["ours"], results_dir, claim["id"])
+        value = resolve(claim["ours"], results_dir, claim["id"], configs)
         paper_verdict, ref_verdict = verdict(claim, value)
         compare = claim["compare"]
         rows.append({
@@ -134,7 +153,7 @@ def _img(path: Path) -> str:
 def render(doc: dict, results_dir, tables: dict, figures: dict, configs: dict,
            versions: dict, html_out, md_out) -> pd.DataFrame:
     """Write the HTML report (figures embedded) and its Markdown twin; return the claims table."""
-    claims = claims_table(doc, results_dir)
+    claims = claims_table(doc, results_dir, configs)
     md_out, html_out = Path(md_out), Path(html_out)
     paper_tables = {k: pd.DataFrame(v) for k, v in doc.get("paper_tables", {}).items()}
     counts = claims["verdict"].value_counts().to_dict()
