@@ -99,8 +99,11 @@ def resolve_mirror(configured: str | os.PathLike | None) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
-def verify(path: Path, source: Source, mirror_sums: dict[str, str] | None = None) -> str:
-    """Check `path` against the canonical sha256, or the mirror's listed one; say which matched."""
+def verify(path: Path, source: Source, mirror_sums: dict[str, str] | None = None,
+           origin: str | None = None) -> str:
+    """Check `path` against the canonical sha256, or the mirror's listed one; say which matched.
+
+    `origin` (the mirror file or URL the bytes came from) is what error messages show."""
     actual = sha256_of(path)
     if actual == source.sha256:
         return "canonical"
@@ -114,7 +117,7 @@ def verify(path: Path, source: Source, mirror_sums: dict[str, str] | None = None
         return "mirror-listed"
     expected = source.sha256 + (f" (or mirror SHA256SUMS entry {listed})" if listed else "")
     raise ChecksumMismatch(
-        f"checksum mismatch for {source.name} ({path}): expected sha256 {expected}, "
+        f"checksum mismatch for {source.name} ({origin or path}): expected sha256 {expected}, "
         f"got {actual}"
     )
 
@@ -140,8 +143,9 @@ def fetch(
             origin = _copy_from_mirror(source, Path(mirror), tmp)
         else:
             _download(source, tmp, retries, timeout)
-            origin = "canonical"
-        verdict = verify(tmp, source, read_sha256sums(Path(mirror) / "SHA256SUMS") if mirror else None)
+            origin = source.url
+        sums = read_sha256sums(Path(mirror) / "SHA256SUMS") if mirror else None
+        verdict = verify(tmp, source, sums, origin)
         os.replace(tmp, dest)
         log.info("%s: verified (%s) from %s -> %s", name, verdict, origin, dest)
         return verdict
@@ -158,7 +162,7 @@ def _copy_from_mirror(source: Source, mirror: Path, tmp: Path) -> str:
         )
     log.info("%s: copying from mirror %s", source.name, path)
     shutil.copyfile(path, tmp)
-    return f"mirror {mirror}"
+    return str(path)
 
 
 def _download(source: Source, tmp: Path, retries: int, timeout: float) -> None:

@@ -1,13 +1,19 @@
 """Thin adapter: fetch and verify one raw dataset file."""
-from inputgrad import logs
-from inputgrad.download import fetch, resolve_mirror
+import sys
 
-logs.setup(snakemake.log[0])
+from inputgrad import logs
+from inputgrad.download import DataError, fetch, resolve_mirror
+
+log = logs.setup(snakemake.log[0])
 data = snakemake.config["data"]
-fetch(
-    snakemake.wildcards.file,
-    snakemake.output[0],
-    mirror=resolve_mirror(data["mirror"]),
-    retries=data["retries"],
-    timeout=data["timeout_s"],
-)
+try:
+    fetch(
+        snakemake.wildcards.file,
+        snakemake.output[0],
+        mirror=resolve_mirror(data["mirror"]),
+        retries=data["retries"],
+        timeout=data["timeout_s"],
+    )
+except DataError as err:
+    log.error("%s", err)
+    sys.exit(1)
