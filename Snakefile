@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/tracking.smk"
+include: "workflow/rules/imdb_cnn.smk"
 
 
 rule all:
@@ -17,3 +18,4 @@ rule all:
     input:
         rules.data.input,
         rules.tracking.input,
+        rules.imdb_cnn.input,
