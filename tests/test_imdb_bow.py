@@ -1,0 +1,134 @@
+"""Paper 5.2 section logic: bag of words, ḡ, Table 2, linear agreement (fast, real Keras)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inputgrad import gradients
+from inputgrad.imdb_bow import (bag_of_words, fit_threshold, gbar_frame, linear_agreement,
+                                mean_gradients, side_ranks, spearman, table2, table2_markdown)
+from inputgrad.models import build
+from inputgrad.seeding import seed_everything
+
+
+def test_bag_of_words_hand_made():
+    # review 0: ids 4 4 7 2(oov) 0(pad) ; review 1: empty ; review 2: 3(unused) 9 1(start) 12(>=V)
+    word_ids = np.array([4, 4, 7, 2, 0, 3, 9, 1, 12], np.int32)
+    offsets = np.array([0, 5, 5, 9])
+    x = bag_of_words(word_ids, offsets, vocab_size=10, index_from=3)
+    expected = np.zeros((3, 10), np.float32)
+    expected[0, [4, 7]] = 1
+    expected[2, 9] = 1
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x, expected)
+
+
+def _model(hidden, vocab=12, seed=0):
+    seed_everything(seed)
+    model = build({"name": "imdb_bow_mlp", "vocab_size": vocab, "hidden": hidden, "dropout": 0.5})
+    # non-trivial weights everywhere (a fresh bias is 0)
+    for w in model.weights:
+        w.assign(np.random.default_rng(seed).normal(0, 0.5, w.shape).astype("float32"))
+    return model
+
+
+def _binary_x(n=7, vocab=12, seed=1):
+    return (np.random.default_rng(seed).random((n, vocab)) < 0.4).astype(np.float32)
+
+
+def test_logistic_regression_logit_gbar_is_the_weight_vector():
+    model = _model(hidden=[])
+    x = _binary_x()
+    out = mean_gradients(model, x, batch_size=3)
+    w = model.get_layer("logit").kernel.numpy()[:, 0]
+    np.testing.assert_array_equal(out["logit"].astype(np.float32), w)
+    np.testing.assert_allclose(gradients.mean_gradient(model, x, "logit", classes=0), w, rtol=0,
+                               atol=0)
+
+
+def test_one_pass_gbars_match_primitive_and_finite_differences():
+    model = _model(hidden=[8, 4])
+    x = _binary_x()
+    out = mean_gradients(model, x, batch_size=3)
+    for target in ("logit", "probability"):
+        np.testing.assert_allclose(out[target],
+                                   gradients.mean_gradient(model, x, target, classes=0),
+                                   rtol=1e-5, atol=1e-8)
+        fd = gradients.finite_difference(model, x, output=target, eps=1e-3)[:, 0].mean(axis=0)
+        np.testing.assert_allclose(out[target], fd, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(out["logits"], model(x).numpy()[:, 0], rtol=1e-6)
+
+
+def test_fit_threshold_and_agreement_hand_made():
+    scores = np.array([-2.0, -1.0, 0.5, 1.0, 3.0, 3.0])
+    target = np.array([0, 0, 0, 1, 1, 1])
+    t, agree = fit_threshold(scores, target)
+    assert agree == 1.0 and t == pytest.approx(0.75)
+    # a cut between the tied 1.0 scores is not allowed: best is 3/4, at 0.5 or 1.5
+    t, agree = fit_threshold(np.array([0.0, 1.0, 1.0, 2.0]), np.array([0, 1, 0, 1]))
+    assert agree == pytest.approx(0.75) and t in (0.5, 1.5)
+    # all one class: the cut at -inf (everything positive) wins
+    t, agree = fit_threshold(np.array([-1.0, 2.0]), np.array([1, 1]))
+    assert agree == 1.0 and t == -np.inf
+
+    s = {  # 4 test reviews, 4 train reviews; the network's class is logit > 0
+        "test_logit": np.array([2.0, -1.0, 0.5, -3.0]),
+        "test_label": np.array([1, 0, 0, 1], np.int8),
+        "train_logit": np.array([1.0, 1.0, -1.0, -1.0]),
+        "train_label": np.array([1, 1, 0, 0], np.int8),
+    }
+    for g in ("test_probability", "test_logit", "train_probability"):
+        s[f"test_score_{g}"] = np.array([0.3, 0.2, -0.1, -0.4])
+        s[f"train_score_{g}"] = np.array([0.5, 0.4, 0.3, 0.1])
+    res = linear_agreement(s)
+    # t = 0 on test: rule 1 1 0 0 vs network 1 0 1 0 -> 2/4; vs labels 1 0 0 1 -> 2/4
+    paper = res["rules"][0]
+    assert paper["name"] == "test_probability/zero"
+    assert paper["agreement_test"] == 0.5 and paper["accuracy_test"] == 0.5
+    assert res["paper_rule_agreement_test"] == 0.5
+    # fitted on train: cut between 0.3 and 0.4 -> t = 0.35; test rule 0 0 0 0 -> agreement 2/4
+    assert res["fitted_threshold"] == pytest.approx(0.35)
+    fitted = res["rules"][1]
+    assert fitted["agreement_train"] == 1.0 and fitted["agreement_test"] == 0.5
+    assert res["network"]["accuracy_test"] == 0.5 and res["network"]["accuracy_train"] == 1.0
+
+
+def test_spearman_matches_definition():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert spearman(a, a ** 3) == pytest.approx(1.0)
+    assert spearman(a, -a) == pytest.approx(-1.0)
+    # ties get average ranks: ranks (1, 2.5, 2.5, 4) vs (1, 2, 3, 4)
+    r = spearman([1, 2, 2, 3], [1, 2, 3, 4])
+    assert r == pytest.approx(np.corrcoef([1, 2.5, 2.5, 4], [1, 2, 3, 4])[0, 1])
+
+
+def test_table2_ranks_and_exclusions():
+    names = ["<pad>", "<start>", "<oov>", "<unused>", "great", "worst", "plot", "waste", "never",
+             "excellent"]
+    g = np.array([9.0, 9, 9, 9, 0.5, -0.7, 0.01, -0.2, 5.0, 0.3])  # reserved ids: large, ignored
+    x_train = np.ones((2, 10), np.float32)
+    x_train[:, 8] = 0  # "never" never seen in training: not ranked despite its large ḡ
+    x_test = np.zeros((4, 10), np.float32)
+    x_test[:2, 4] = 1
+    gbars = {k: g for k in ("test_probability", "test_logit", "train_probability", "train_logit")}
+    frame = gbar_frame(gbars, names, x_test, x_train, index_from=3)
+    assert list(frame.loc[frame["eligible"], "word"]) == ["great", "worst", "plot", "waste",
+                                                          "excellent"]
+    ranks = side_ranks(frame, "gbar_test_probability").set_index("word")
+    assert ranks.loc["great", "rank_overall"] == 1 and ranks.loc["worst", "rank_overall"] == 5
+    assert ranks.loc["waste", "rank_negative"] == 2 and pd.isna(ranks.loc["waste", "rank_positive"])
+    paper = {"excellent": "positive", "great": "positive", "worst": "negative",
+             "waste": "negative", "plot": "negative", "absent": "positive"}
+    t = table2(frame, top_k=2, paper_words=paper)
+    top_pos = t[t["section"] == "top_positive"]
+    assert list(top_pos["word"]) == ["great", "excellent"] and list(top_pos["rank"]) == [1, 2]
+    assert list(t[t["section"] == "top_negative"]["word"]) == ["worst", "waste"]
+    pw = t[t["section"] == "paper_word"].set_index("word")
+    assert pw.loc["great", "test_doc_share"] == 0.5
+    assert pw.loc["excellent", "rank"] == 2 and pw.loc["worst", "rank"] == 1
+    assert pd.isna(pw.loc["plot", "rank"]) and not pw.loc["plot", "sign_agrees"]
+    assert pd.isna(pw.loc["absent", "rank"])
+    md = table2_markdown(t)
+    assert "great" in md and "<oov>" not in md and "never" not in md
+    with pytest.raises(ValueError, match="paper_words.great"):
+        table2(frame, 2, {"great": "good"})
