@@ -11,6 +11,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/imdb_cnn.smk"
+include: "workflow/rules/imdb_bow.smk"
 
 
 rule all:
@@ -19,3 +20,4 @@ rule all:
         rules.data.input,
         rules.tracking.input,
         rules.imdb_cnn.input,
+        rules.imdb_bow.input,
