@@ -15,5 +15,5 @@ def smoke_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("smoke")
     mirror = make_mirror(base / "mirror")
     work = base / "work"
-    _, log = snakemake(work, "--cores", "2", "--config", "profile=smoke", mirror=mirror)
+    _, log = snakemake(work, "--cores", "4", "--config", "profile=smoke", mirror=mirror)
     return {"work": work, "mirror": mirror, "log": log}

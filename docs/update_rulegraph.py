@@ -1,0 +1,48 @@
+"""Regenerate the rule graph in README.md from the workflow itself.
+
+    python docs/update_rulegraph.py          # rewrite the block in README.md
+    python docs/update_rulegraph.py --check  # exit 1 if README.md is out of date
+
+The block is Snakemake's own `--rulegraph mermaid-js` output, which GitHub renders as a picture.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- rulegraph:start -->", "<!-- rulegraph:end -->"
+
+
+def rulegraph() -> str:
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    out = subprocess.run([snakemake, "--rulegraph", "mermaid-js", "--quiet", "all"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return out[out.index("---"):].strip()
+
+
+def block() -> str:
+    return f"{START}\n```mermaid\n{rulegraph()}\n```\n{END}"
+
+
+def main() -> int:
+    readme = (ROOT / "README.md").read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(readme):
+        print(f"README.md lacks the {START} ... {END} markers", file=sys.stderr)
+        return 2
+    updated = pattern.sub(lambda _: block(), readme)
+    if "--check" in sys.argv:
+        if updated != readme:
+            print("README.md rule graph is out of date: run python docs/update_rulegraph.py")
+            return 1
+        return 0
+    (ROOT / "README.md").write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""After the smoke workflow: MLflow holds one complete run per model, and single-rule reruns
+touch exactly what a change invalidates (Snakemake's own dry-run reasons)."""
+
+import re
+import shutil
+
+import yaml
+from mlflow.tracking import MlflowClient
+
+from workflow_utils import ROOT, snakemake
+
+MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
+
+
+def client_for(work):
+    return MlflowClient("sqlite:///" + str(work / "results/mlflow/mlflow.db"))
+
+
+def test_one_complete_run_per_model(smoke_run):
+    work = smoke_run["work"]
+    assert "database is locked" not in smoke_run["log"]
+    client = client_for(work)
+    exp = (work / "results/mlflow/experiment_id.txt").read_text().strip()
+    runs = client.search_runs([exp], max_results=100)
+    for model in MODELS:
+        mine = [r for r in runs if r.data.tags.get("model") == model]
+        assert len(mine) == 1, f"{model}: {len(mine)} runs"
+        run = mine[0]
+        assert run.info.status == "FINISHED"
+        run_id = (work / f"results/models/{model}/seed0/run_id.txt").read_text().strip()
+        assert run.info.run_id == run_id
+        epochs = int(run.data.params["train.epochs"])
+        assert "model.name" in run.data.params and run.data.params["seed"] == "0"
+        assert len(client.get_metric_history(run_id, "loss")) == epochs
+        assert len(client.get_metric_history(run_id, "accuracy")) == epochs
+        assert "test_accuracy" in run.data.metrics
+        top = {a.path for a in client.list_artifacts(run_id)}
+        assert {"model", "training"} <= top, top
+        # later stages (gradients, tables, figures) logged into the same run
+        assert top - {"model", "training", "config.json"}, f"{model}: only {top}"
+
+
+def dry_run(repo, work):
+    _, out = snakemake(work, "-n", "--config", "profile=smoke", "--cores", "1",
+                       snakefile=repo / "Snakefile", configfile=repo / "config" / "config.yaml")
+    return sorted(set(re.findall(r"^rule (\w+):", out, re.M)) - {"all"}), out
+
+
+def edited_copy(tmp_path, relpath, edit):
+    repo = tmp_path / "repo"
+    for part in ("Snakefile", "workflow", "config"):
+        src = ROOT / part
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, repo / part)
+    path = repo / relpath
+    doc = yaml.safe_load(path.read_text())
+    edit(doc)
+    path.write_text("# @package _global_\n" + yaml.safe_dump(doc) if "experiment" in relpath
+                    else yaml.safe_dump(doc))
+    return repo
+
+
+def test_unchanged_copy_reruns_nothing(smoke_run, tmp_path):
+    repo = edited_copy(tmp_path, "config/hydra/data/default.yaml", lambda d: None)
+    rules, out = dry_run(repo, smoke_run["work"])
+    assert rules == [], out[-3000:]
+
+
+def test_figure_style_change_reruns_only_that_figure(smoke_run, tmp_path):
+    repo = edited_copy(tmp_path, "config/hydra/experiment/mnist_mlp.yaml",
+                       lambda d: d["figure"].update(cmap="PuOr_r"))
+    rules, out = dry_run(repo, smoke_run["work"])
+    assert rules == ["mnist_jacobian_figure"], out[-3000:]
+    assert "Params have changed" in out or "params" in out.lower()
+
+
+def test_model_hyperparameter_change_reruns_model_and_dependents_only(smoke_run, tmp_path):
+    repo = edited_copy(tmp_path, "config/hydra/train/imdb_bow_mlp.yaml",
+                       lambda d: d.update(learning_rate=d["learning_rate"] / 2))
+    rules, out = dry_run(repo, smoke_run["work"])
+    assert "train_imdb_bow_mlp" in rules, out[-3000:]
+    assert not [r for r in rules if "mnist" in r or "imdb_cnn" in r or r.startswith("prepare")]
+    assert not [r for r in rules if r in ("train_imdb_cnn", "train_mnist", "download")]
