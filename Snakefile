@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/tracking.smk"
+include: "workflow/rules/mnist.smk"
 include: "workflow/rules/imdb_cnn.smk"
 include: "workflow/rules/imdb_bow.smk"
 
@@ -21,3 +22,4 @@ rule all:
         rules.tracking.input,
         rules.imdb_cnn.input,
         rules.imdb_bow.input,
+        rules.mnist.input,

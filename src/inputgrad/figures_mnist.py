@@ -1,0 +1,106 @@
+"""Figure mnist_jacobian_vs_logreg (paper section 5.3), drawn from saved arrays and the table only.
+
+Top row: the MLP's mean Jacobian of each class probability with respect to the pixels (over the
+test set), one 28 x 28 image per digit. Bottom row: the logistic regression's weight images.
+Each row has its own symmetric colour scale centred at zero (diverging map) and a colour bar;
+under each weight image, the Pearson r of the pair from the correlation table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FIGURE_KEYS = ("cmap", "scale_quantile", "width_in", "height_in", "dpi", "font_size", "style")
+
+
+def symmetric_limit(values: np.ndarray, quantile: float = 1.0) -> float:
+    """The colour limit m of a row (colours span [-m, m]): a quantile of |values|, never 0."""
+    if not 0 < quantile <= 1:
+        raise ValueError(f"figure.scale_quantile must be in (0, 1], got {quantile}")
+    m = float(np.quantile(np.abs(values), quantile))
+    return m if m > 0 else 1.0
+
+
+def plot_rows(rows: list[tuple[str, np.ndarray]], fig_cfg: dict, correlations=None,
+              image_shape=(28, 28)):
+    """One row of class images per (title, array (classes, pixels)); returns the Figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    missing = [k for k in FIGURE_KEYS if k not in fig_cfg]
+    if missing:
+        raise KeyError(f"figure: missing keys {missing} (experiment mnist_mlp, section figure)")
+    n_classes = rows[0][1].shape[0]
+    for title, arr in rows:
+        if arr.shape != (n_classes, int(np.prod(image_shape))):
+            raise ValueError(f"row {title!r}: expected shape ({n_classes}, "
+                             f"{int(np.prod(image_shape))}), got {arr.shape}")
+    with sns.axes_style(fig_cfg["style"]), plt.rc_context({"font.size": fig_cfg["font_size"]}):
+        fig = plt.figure(figsize=(fig_cfg["width_in"], fig_cfg["height_in"]), layout="constrained")
+        grid = fig.add_gridspec(len(rows), n_classes + 1, width_ratios=[1] * n_classes + [0.07])
+        for r, (title, arr) in enumerate(rows):
+            m = symmetric_limit(arr, fig_cfg["scale_quantile"])
+            for c in range(n_classes):
+                ax = fig.add_subplot(grid[r, c])
+                im = ax.imshow(arr[c].reshape(image_shape), cmap=fig_cfg["cmap"], vmin=-m, vmax=m,
+                               interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if r == 0:
+                    ax.set_title(f"digit {c}")
+                if c == 0:
+                    ax.set_ylabel(title)
+                if r == len(rows) - 1 and correlations is not None:
+                    ax.set_xlabel(f"r = {correlations[c]:.2f}")
+            cax = fig.add_subplot(grid[r, n_classes])
+            bar = fig.colorbar(im, cax=cax, extend="both" if np.abs(arr).max() > m else "neither")
+            bar.ax.tick_params(labelsize=fig_cfg["font_size"] - 1)
+            bar.formatter.set_powerlimits((-2, 3))
+    return fig
+
+
+def make_figure(mlp_path, weights_path, table_path, png_path, pdf_path, fig_cfg: dict) -> None:
+    """The figure rule: MLP mean probability Jacobian vs logistic-regression weights."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from .mnist import load_npz
+
+    mlp, weights = load_npz(mlp_path), load_npz(weights_path)["weights"]
+    table = pd.read_csv(table_path)
+    if "probability" not in mlp:
+        raise KeyError(f"{mlp_path}: no 'probability' Jacobian (attribution.targets of mnist_mlp)")
+    corr = table.set_index("digit")["mlp_probability"].reindex(range(len(weights))).to_numpy()
+    rows = [(f"MLP: mean\nd p(digit) / d pixel\n({int(mlp['n'])} test digits)",
+             mlp["probability"]),
+            ("logistic\nregression:\nweights", weights)]
+    fig = plot_rows(rows, fig_cfg, correlations=corr)
+    fig.suptitle("Mean input Jacobian of the MLP vs logistic-regression weights  "
+                 "(> 0: the pixel raises the digit's score; r: Pearson correlation of the pair)")
+    for path in (png_path, pdf_path):
+        _save(fig, path, fig_cfg["dpi"])
+    plt.close(fig)
+    log.info("figure written: %s, %s", png_path, pdf_path)
+
+
+def _save(fig, path, dpi) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
