@@ -13,6 +13,7 @@ include: "workflow/rules/tracking.smk"
 include: "workflow/rules/mnist.smk"
 include: "workflow/rules/imdb_cnn.smk"
 include: "workflow/rules/imdb_bow.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -23,3 +24,4 @@ rule all:
         rules.imdb_cnn.input,
         rules.imdb_bow.input,
         rules.mnist.input,
+        rules.paper_report.output,

@@ -41,6 +41,12 @@ claims:
     paper: better
     ours: {diff: [{file: m/metrics.json, key: test.accuracy}, {file: m/metrics.json, key: test.base}]}
     compare: {op: at_least, value: 0.0}
+  - id: mean_rank
+    section: "5.2"
+    claim: mean of a column
+    paper: null
+    ours: {file: t.csv, column: rank, agg: mean}
+    compare: {op: approx}
 paper_tables:
   table2_words:
     - {word: excellent, sign: positive}
@@ -66,6 +72,7 @@ def test_claims_table_verdicts(results):
     assert table.loc["acc", "paper"] == "blank in our copy"
     assert table.loc["word", "verdict"] == "reproduced" and table.loc["word", "ours"] == "3"
     assert table.loc["missing", "verdict"] == "no result"
+    assert table.loc["mean_rank", "ours"] == "14" and table.loc["mean_rank", "verdict"] == "not stated by the paper"
 
 
 def test_verdict_differs_outside_tolerance():

@@ -1,8 +1,10 @@
 """Paper vs reproduction: resolve each claim in config/paper_claims.yaml against the tidy
 outputs under results/, give it a verdict, and render the report (HTML and Markdown).
 
-A claim points at our number with `ours`: {file, key} for a JSON file (dotted key), or
-{file, where: {column: value}, column} for one row of a CSV table. `compare` says how the
+A claim points at our number with `ours`: {file, key} for a JSON file (dotted key),
+{file, where: {column: value}, column, agg} for the matching rows of a CSV table (agg: first,
+min, max or mean), {config: experiment, key} for a resolved hyperparameter, or
+{diff: [pointer, pointer]}. `compare` says how the
 number is judged: op is one of approx (|ours - target| <= tolerance), at_least, at_most.
 The target is the paper's value, or `compare.value` when the paper states a qualitative claim.
 """
@@ -21,6 +23,7 @@ import yaml
 
 REQUIRED = ("id", "section", "claim", "ours", "compare")
 OPS = ("approx", "at_least", "at_most")
+AGGREGATES = ("first", "min", "max", "mean")
 NOT_STATED = "not stated by the paper"
 
 
@@ -28,7 +31,8 @@ class ClaimError(ValueError):
     """A claim in the claims file is malformed or points at nothing; the message names it."""
 
 
-def load_claims(path) -> dict:
+def load_claims(path, seed: int = 0) -> dict:
+    """Read and check the claims file; `{seed}` in result paths becomes the paper seed."""
     doc = yaml.safe_load(Path(path).read_text())
     for i, claim in enumerate(doc.get("claims", [])):
         name = claim.get("id", f"#{i}")
@@ -37,6 +41,9 @@ def load_claims(path) -> dict:
                 raise ClaimError(f"{path}: claim {name!r} lacks key '{key}'")
         if claim["compare"].get("op") not in OPS:
             raise ClaimError(f"{path}: claim {name!r}: compare.op must be one of {OPS}")
+        for pointer in _pointers(claim["ours"]):
+            if "file" in pointer:
+                pointer["file"] = pointer["file"].replace("{seed}", str(seed))
     return doc
 
 
@@ -85,7 +92,11 @@ def resolve(ours: dict, results_dir, claim_id: str = "?", configs: dict | None =
         return None  # e.g. the phrase does not occur in our data: reported, not a crash
     if ours["column"] not in rows.columns:
         raise ClaimError(f"claim {claim_id!r}: column {ours['column']!r} not in {path}")
-    value = rows.iloc[0][ours["column"]]
+    column = rows[ours["column"]]
+    agg = ours.get("agg", "first")
+    if agg not in AGGREGATES:
+        raise ClaimError(f"claim {claim_id!r}: agg must be one of {AGGREGATES}, got {agg!r}")
+    value = column.iloc[0] if agg == "first" else getattr(column, agg)()
     return value.item() if hasattr(value, "item") else value
 
 
@@ -124,14 +135,16 @@ def claims_table(doc: dict, results_dir, configs: dict | None = None) -> pd.Data
             "paper": "blank in our copy" if claim.get("paper") is None else claim["paper"],
             "reference": (f"{claim['reference']['value']} ({claim['reference']['source']})"
                           if claim.get("reference") else ""),
-            "ours": _fmt(value), "rule": _rule(compare),
+            "ours": _fmt(value), "rule": _rule(compare, claim.get("paper")),
             "verdict": paper_verdict, "reference_verdict": ref_verdict,
             "note": claim.get("note", ""),
         })
     return pd.DataFrame(rows)
 
 
-def _rule(compare: dict) -> str:
+def _rule(compare: dict, paper) -> str:
+    if paper is None and "value" not in compare:
+        return ""
     target = f" {compare['value']}" if "value" in compare else ""
     tol = f" ± {compare['tolerance']}" if compare.get("tolerance") else ""
     return {"approx": "≈", "at_least": "≥", "at_most": "≤"}[compare["op"]] + target + tol
