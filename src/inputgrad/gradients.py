@@ -26,13 +26,17 @@ def _transform(logits: tf.Tensor, output: str) -> tf.Tensor:
 
 
 @lru_cache(maxsize=64)
-def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = False):
+def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = False,
+                     reduce: Callable | None = None):
     """Compile d(target)/d(x) for one batch.
 
     all_classes=False: returns fn(x, cls) -> (grad of out[i, cls[i]] w.r.t. x[i], outputs).
     all_classes=True:  returns fn(x, cls) -> (Jacobian (b, k, *x.shape[1:]), outputs); cls unused.
+    reduce: optional TF function applied to the batch's gradients inside the compiled function
+    (e.g. a norm over the embedding axis), so only the reduced tensor leaves the graph.
     Examples must not interact inside `f` (inference mode), so summing targets over the batch
-    gives each example's own gradient. Cached per (f, output, all_classes): one trace per model.
+    gives each example's own gradient. Cached per (f, output, all_classes, reduce): one trace
+    per model.
     """
     _transform(tf.zeros((1, 1)), output)  # fail early on a bad `output`
 
@@ -43,22 +47,28 @@ def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = Fal
             out = _transform(f(x), output)
             if not all_classes:
                 target = tf.gather(out, cls, axis=1, batch_dims=1)
-        if all_classes:
-            return tape.batch_jacobian(out, x), out
-        return tape.gradient(target, x), out
+        grads = tape.batch_jacobian(out, x) if all_classes else tape.gradient(target, x)
+        if reduce is not None:
+            grads = reduce(grads)
+        return grads, out
 
     return fn
 
 
 def gradient_batches(f: Callable, x, output: str = "logit", classes="all",
-                     batch_size: int = 256) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+                     batch_size: int = 256, reduce: Callable | None = None,
+                     ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
     """Yield (rows, gradients, outputs) batch by batch, so callers can reduce as they go.
 
     classes: "all" (Jacobian over every output), "predicted" (argmax per example; the single
     output for binary models), an int (same class for all) or an array of per-example classes.
+    reduce: optional TF function of a batch's gradients, run inside the compiled function;
+    then `gradients` is its result (pass the same function object each time: it is part of
+    the compilation cache key).
     """
     x = np.asarray(x)
-    fn = make_gradient_fn(f, output, all_classes=isinstance(classes, str) and classes == "all")
+    fn = make_gradient_fn(f, output, all_classes=isinstance(classes, str) and classes == "all",
+                          reduce=reduce)
     for start in range(0, len(x), batch_size):
         rows = slice(start, min(start + batch_size, len(x)))
         xb = tf.convert_to_tensor(x[rows], dtype=tf.float32 if x.dtype.kind == "f" else None)

@@ -49,15 +49,20 @@ def load_data(train_path, test_path, maxlen: int, start_char: int) -> dict[str, 
     return data
 
 
+def results_dir_of(experiment_id_file) -> Path:
+    """The results folder, from its MLflow experiment-id file (results/mlflow/experiment_id.txt)."""
+    return Path(experiment_id_file).resolve().parents[1]
+
+
 def train(train_path, test_path, experiment_id_file, outputs: dict, hyper: dict, seed: int,
-          results_dir, tracking_uri=None) -> dict:
+          tracking_uri=None) -> dict:
     """The training rule: the shared train_and_log path on the padded IMDB reviews."""
     from .tracking import Tracker, read_id
     from .train import train_and_log
 
     model_cfg, imdb_cfg = hyper["model"], hyper["data"]["imdb"]
     data = load_data(train_path, test_path, model_cfg["maxlen"], imdb_cfg["start_char"])
-    tracker = Tracker.for_results(results_dir, tracking_uri)
+    tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
     return train_and_log(model_cfg, hyper, data, outputs, tracker, read_id(experiment_id_file),
                          run_name=f"imdb_cnn-seed{seed}", seed=seed)
 
@@ -72,6 +77,13 @@ def split_model(model):
         return head(x, training=False)
 
     return embedding, f
+
+
+def embedding_norm(grads):
+    """(b, maxlen, dim) gradients -> (b, maxlen) L2 norms; runs inside the compiled gradient."""
+    import tensorflow as tf
+
+    return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=-1))
 
 
 def word_gradient_norms(embedding, f, ids: np.ndarray, targets=TARGETS, batch_size: int = 128,
@@ -91,10 +103,11 @@ def word_gradient_norms(embedding, f, ids: np.ndarray, targets=TARGETS, batch_si
         x = embedding(ids[start:stop]).numpy()
         for target in targets:
             # classes=0: the single output of the binary model (no extra forward pass)
-            for rows, grads, outs in gradient_batches(f, x, output=target, classes=0,
-                                                      batch_size=batch_size):
+            for rows, batch_norms, outs in gradient_batches(f, x, output=target, classes=0,
+                                                            batch_size=batch_size,
+                                                            reduce=embedding_norm):
                 sl = slice(start + rows.start, start + rows.stop)
-                norms[target][sl] = np.sqrt(np.einsum("bld,bld->bl", grads, grads))
+                norms[target][sl] = batch_norms
                 if target == "logit":
                     logits[sl] = outs[:, 0]
                 elif "logit" not in targets:
@@ -568,12 +581,12 @@ def make_views(table_csv, gradients_path, test_path, tokens_path, html_path, png
 
 # ----------------------------------------------------------------------------- MLflow, files
 
-def log_to_run(results_dir, tracking_uri, run_id_file, paths, artifact_path: str,
+def log_to_run(experiment_id_file, tracking_uri, run_id_file, paths, artifact_path: str,
                metrics: dict | None = None) -> None:
     """Reopen the model's MLflow run by its id file and add artifacts (and metrics)."""
     from .tracking import Tracker, read_id
 
-    tracker = Tracker.for_results(results_dir, tracking_uri)
+    tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
     run_id = read_id(run_id_file)
     for p in paths:
         tracker.log_artifact(run_id, p, artifact_path)

@@ -19,7 +19,6 @@ rule train_imdb_cnn:
         run_id=f"{IMDB_CNN_DIR}/run_id.txt",
     params:
         hyper={k: IMDB_CNN[k] for k in ("model", "train", "data")},
-        results=RESULTS,
     log:
         f"{RESULTS}/logs/train_imdb_cnn/seed{{seed}}.log",
     benchmark:
@@ -34,13 +33,13 @@ rule imdb_cnn_word_gradients:
     input:
         model=rules.train_imdb_cnn.output.model,
         run_id=rules.train_imdb_cnn.output.run_id,
+        experiment=rules.train_imdb_cnn.input.experiment,
         test=f"{RESULTS}/data/imdb_test.npz",
     output:
         gradients=f"{IMDB_CNN_ATTR}/word_gradients.npz",
         summary=f"{IMDB_CNN_ATTR}/word_gradients.json",
     params:
         hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
-        results=RESULTS,
     log:
         f"{RESULTS}/logs/imdb_cnn_word_gradients/seed{{seed}}.log",
     benchmark:
@@ -55,6 +54,7 @@ rule table1_expressions:
     input:
         gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=IMDB_CNN_SEED),
         run_id=expand(rules.train_imdb_cnn.output.run_id, seed=IMDB_CNN_SEED),
+        experiment=rules.train_imdb_cnn.input.experiment,
         test=f"{RESULTS}/data/imdb_test.npz",
         tokens=f"{RESULTS}/data/imdb_tokens.json",
     output:
@@ -66,7 +66,6 @@ rule table1_expressions:
         md=f"{RESULTS}/tables/table1_expressions.md",
     params:
         hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
-        results=RESULTS,
     log:
         f"{RESULTS}/logs/table1_expressions.log",
     conda:
@@ -80,6 +79,7 @@ rule imdb_cnn_figure:
         table=rules.table1_expressions.output.csv,
         gradients=rules.table1_expressions.input.gradients,
         run_id=rules.table1_expressions.input.run_id,
+        experiment=rules.train_imdb_cnn.input.experiment,
         test=f"{RESULTS}/data/imdb_test.npz",
         tokens=f"{RESULTS}/data/imdb_tokens.json",
     output:
@@ -96,7 +96,6 @@ rule imdb_cnn_figure:
     params:
         hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
         figure=IMDB_CNN["figure"],
-        results=RESULTS,
     log:
         f"{RESULTS}/logs/imdb_cnn_figure.log",
     conda:

@@ -14,7 +14,7 @@ make_views(
     snakemake.params.figure,
 )
 log_to_run(
-    snakemake.params.results,
+    snakemake.input.experiment,
     snakemake.config["tracking"]["uri"],
     snakemake.input.run_id[0],
     [snakemake.output.html, snakemake.output.png],

@@ -8,7 +8,7 @@ summary = compute_word_gradients(
 )
 write_json(snakemake.output.summary, summary)
 log_to_run(
-    snakemake.params.results,
+    snakemake.input.experiment,
     snakemake.config["tracking"]["uri"],
     snakemake.input.run_id,
     [snakemake.output.gradients, snakemake.output.summary],

@@ -12,7 +12,7 @@ make_table1(
     snakemake.params.hyper,
 )
 log_to_run(
-    snakemake.params.results,
+    snakemake.input.experiment,
     snakemake.config["tracking"]["uri"],
     snakemake.input.run_id[0],
     [snakemake.output.csv, snakemake.output.md],

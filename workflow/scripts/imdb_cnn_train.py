@@ -10,6 +10,5 @@ train(
     outputs={k: snakemake.output[k] for k in ("model", "metrics", "history", "run_id")},
     hyper=snakemake.params.hyper,
     seed=int(snakemake.wildcards.seed),
-    results_dir=snakemake.params.results,
     tracking_uri=snakemake.config["tracking"]["uri"],
 )
