@@ -7,7 +7,7 @@ import shutil
 import yaml
 from mlflow.tracking import MlflowClient
 
-from workflow_utils import ROOT, snakemake
+from workflow_utils import snakemake
 
 MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
 
@@ -40,36 +40,33 @@ def test_one_complete_run_per_model(smoke_run):
         assert top - {"model", "training", "config.json"}, f"{model}: only {top}"
 
 
-def dry_run(repo, work):
-    _, out = snakemake(work, "-n", "--config", "profile=smoke", "--cores", "1",
-                       snakefile=repo / "Snakefile", configfile=repo / "config" / "config.yaml")
+def dry_run(work):
+    _, out = snakemake(work, "-n", "--config", "profile=smoke", "--cores", "1")
     return sorted(set(re.findall(r"^rule (\w+):", out, re.M)) - {"all"}), out
 
 
-def edited_copy(tmp_path, relpath, edit):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for part in ("Snakefile", "workflow", "config"):
-        src = ROOT / part
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, repo / part)
-    path = repo / relpath
+def edited_copy(smoke_run, tmp_path, relpath, edit):
+    """A copy of the finished smoke project (results, metadata, config) with one config edit."""
+    work = tmp_path / "work"
+    shutil.copytree(smoke_run["work"], work)
+    path = work / relpath
     doc = yaml.safe_load(path.read_text())
     edit(doc)
-    path.write_text("# @package _global_\n" + yaml.safe_dump(doc) if "experiment" in relpath
-                    else yaml.safe_dump(doc))
-    return repo
+    text = yaml.safe_dump(doc, sort_keys=False)
+    path.write_text("# @package _global_\n" + text if "experiment" in relpath else text)
+    return work
 
 
 def test_unchanged_copy_reruns_nothing(smoke_run, tmp_path):
-    repo = edited_copy(tmp_path, "config/hydra/data/default.yaml", lambda d: None)
-    rules, out = dry_run(repo, smoke_run["work"])
+    work = edited_copy(smoke_run, tmp_path, "config/hydra/data/default.yaml", lambda d: None)
+    rules, out = dry_run(work)
     assert rules == [], out[-3000:]
 
 
 def test_figure_style_change_reruns_only_that_figure(smoke_run, tmp_path):
-    repo = edited_copy(tmp_path, "config/hydra/experiment/mnist_mlp.yaml",
+    work = edited_copy(smoke_run, tmp_path, "config/hydra/experiment/mnist_mlp.yaml",
                        lambda d: d["figure"].update(cmap="PuOr_r"))
-    rules, out = dry_run(repo, smoke_run["work"])
+    rules, out = dry_run(work)
     # the figure rule reruns for its params; the report only because it embeds the new PNG
     assert rules == ["mnist_jacobian_figure", "paper_report"], out[-3000:]
     figure_job = out[out.index("rule mnist_jacobian_figure:"):]
@@ -79,9 +76,9 @@ def test_figure_style_change_reruns_only_that_figure(smoke_run, tmp_path):
 
 
 def test_model_hyperparameter_change_reruns_model_and_dependents_only(smoke_run, tmp_path):
-    repo = edited_copy(tmp_path, "config/hydra/train/imdb_bow_mlp.yaml",
-                       lambda d: d.update(learning_rate=d["learning_rate"] / 2))
-    rules, out = dry_run(repo, smoke_run["work"])
+    work = edited_copy(smoke_run, tmp_path, "config/hydra/model/imdb_bow_mlp.yaml",
+                       lambda d: d.update(dropout=d["dropout"] / 2))
+    rules, out = dry_run(work)
     assert "train_imdb_bow_mlp" in rules, out[-3000:]
     assert not [r for r in rules if "mnist" in r or "imdb_cnn" in r or r.startswith("prepare")]
     assert not [r for r in rules if r in ("train_imdb_cnn", "train_mnist", "download")]

@@ -1,5 +1,4 @@
 import json
-import shutil
 
 import numpy as np
 
@@ -43,13 +42,12 @@ def test_missing_mirror_file_is_named(tmp_path):
 def test_bad_config_key_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((ROOT / "config/config.yaml").read_text() + "\nlearning_rate: 0.1\n")
-    code, out = snakemake(tmp_path / "work", "--cores", "1", configfile=bad, check=False)
+    code, out = snakemake(tmp_path / "work", "--cores", "1", "--configfile", str(bad), check=False)
     assert code != 0 and "unknown config key 'learning_rate'" in out
     assert not (tmp_path / "work" / "results").exists()
 
 
 def test_lint_is_clean(tmp_path):
-    shutil.copytree(ROOT / "config", tmp_path / "config")
     code, out = snakemake(tmp_path, "--lint", check=False)
     assert code == 0, out
     assert "Lints for" not in out

@@ -1,6 +1,7 @@
-"""Run the real Snakemake CLI of this checkout on a scratch working directory."""
+"""Run the real Snakemake CLI of this checkout on a scratch project directory."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +10,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
-def snakemake(workdir, *args, mirror=None, configfile=None, snakefile=None, check=True,
-              timeout=1500):
+def snakemake(workdir, *args, mirror=None, check=True, timeout=1500):
+    """Run the workflow with `workdir` as the project directory; it gets a copy of config/
+    (configs are read from the working directory) unless it has one already."""
+    workdir = Path(workdir)
+    if not (workdir / "config").exists():
+        shutil.copytree(ROOT / "config", workdir / "config")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
     env.pop("INPUTGRAD_DATA_MIRROR", None)
     if mirror is not None:
         env["INPUTGRAD_DATA_MIRROR"] = str(mirror)
-    cmd = [SNAKEMAKE, "-s", str(snakefile or ROOT / "Snakefile"), "-d", str(workdir),
-           "--configfile", str(configfile or ROOT / "config" / "config.yaml"), *args]
+    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(workdir), *args]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     if check and proc.returncode != 0:

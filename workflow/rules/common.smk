@@ -6,7 +6,8 @@ from inputgrad.config import compose, validate_config
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 RESULTS = "results"
-HYDRA_DIR = str(Path(workflow.basedir) / "config" / "hydra")
+# config/ is read from the working directory, like config/config.yaml itself
+HYDRA_DIR = str(Path("config/hydra").resolve())
 ENV = "../../environment.yml"
 
 
