@@ -21,7 +21,10 @@ def rulegraph() -> str:
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     out = subprocess.run([snakemake, "--rulegraph", "mermaid-js", "--quiet", "all"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
-    return out[out.index("---"):].strip()
+    lines = out[out.index("---"):].strip().splitlines()
+    # Snakemake prints the edges in no fixed order; sort them so the block is reproducible
+    nodes = [line for line in lines if "-->" not in line]
+    return "\n".join(nodes + sorted(line for line in lines if "-->" in line))
 
 
 def block() -> str:

@@ -51,3 +51,12 @@ def test_lint_is_clean(tmp_path):
     code, out = snakemake(tmp_path, "--lint", check=False)
     assert code == 0, out
     assert "Lints for" not in out
+
+
+def test_readme_rulegraph_is_current():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "docs/update_rulegraph.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
