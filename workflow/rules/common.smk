@@ -17,4 +17,5 @@ def hyper(experiment=None):
 
 
 SHARED = hyper()
+PAPER_SEED = config["seeds"][0]  # the seed of every paper table and figure
 RAW_FILES = ["mnist.npz", "imdb_word_index.json", "aclImdb_v1.tar.gz"]

@@ -3,7 +3,6 @@
 IMDB_BOW = hyper("imdb_bow_mlp")
 IMDB_BOW_DIR = f"{RESULTS}/models/imdb_bow_mlp/seed{{seed}}"
 IMDB_BOW_ATTR = f"{RESULTS}/attributions/imdb_bow_mlp/seed{{seed}}"
-IMDB_BOW_SEED = config["seeds"][0]  # paper artifacts use the first seed
 IMDB_BOW_CATEGORY = "5.2 IMDB bag of words"
 
 
@@ -58,9 +57,9 @@ rule imdb_bow_gradients:
 
 rule table2_words:
     input:
-        table=expand(rules.imdb_bow_gradients.output.table, seed=IMDB_BOW_SEED),
-        summary=expand(rules.imdb_bow_gradients.output.summary, seed=IMDB_BOW_SEED),
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=IMDB_BOW_SEED),
+        table=expand(rules.imdb_bow_gradients.output.table, seed=PAPER_SEED),
+        summary=expand(rules.imdb_bow_gradients.output.summary, seed=PAPER_SEED),
+        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED),
     output:
         csv=report(
             f"{RESULTS}/tables/table2_words.csv",
@@ -81,8 +80,8 @@ rule table2_words:
 
 rule bow_linear_agreement:
     input:
-        scores=expand(rules.imdb_bow_gradients.output.scores, seed=IMDB_BOW_SEED),
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=IMDB_BOW_SEED),
+        scores=expand(rules.imdb_bow_gradients.output.scores, seed=PAPER_SEED),
+        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED),
     output:
         report(
             f"{RESULTS}/tables/bow_linear_agreement.json",

@@ -5,7 +5,6 @@ MNIST_MODELS = ["mnist_mlp", "mnist_logreg"]
 MNIST_HYPER = {name: hyper(name) for name in MNIST_MODELS}
 MNIST_DIR = f"{RESULTS}/models/{{model}}/seed{{seed}}"
 MNIST_ATTR = f"{RESULTS}/attributions/{{model}}/seed{{seed}}"
-MNIST_SEED = config["seeds"][0]  # paper artifacts use the first seed
 MNIST_CATEGORY = "5.3 MNIST"
 MNIST_EXPERIMENT = f"{RESULTS}/mlflow/experiment_id.txt"  # scripts find the MLflow store from it
 
@@ -76,10 +75,10 @@ rule mnist_logreg_weights:
 
 rule mnist_jacobian_table:
     input:
-        mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=MNIST_SEED)[0],
-        logreg=expand(rules.mnist_jacobian.output.jacobian, model="mnist_logreg", seed=MNIST_SEED)[0],
-        weights=expand(rules.mnist_logreg_weights.output.weights, seed=MNIST_SEED)[0],
-        run_ids=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, seed=MNIST_SEED),
+        mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=PAPER_SEED)[0],
+        logreg=expand(rules.mnist_jacobian.output.jacobian, model="mnist_logreg", seed=PAPER_SEED)[0],
+        weights=expand(rules.mnist_logreg_weights.output.weights, seed=PAPER_SEED)[0],
+        run_ids=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, seed=PAPER_SEED),
         experiment=MNIST_EXPERIMENT,
     output:
         csv=report(

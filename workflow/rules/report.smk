@@ -20,7 +20,7 @@ rule paper_report:
         claims=CLAIMS,
         results=[
             f"{RESULTS}/{f}"
-            for f in claim_files(load_claims(CLAIMS, config["seeds"][0]))
+            for f in claim_files(load_claims(CLAIMS, PAPER_SEED))
         ],
         tables=list(REPORT_TABLES.values()),
         figures=list(REPORT_FIGURES.values()),
@@ -37,7 +37,7 @@ rule paper_report:
             category="Report",
         ),
     params:
-        seed=config["seeds"][0],
+        seed=PAPER_SEED,
         tables=REPORT_TABLES,
         figures=REPORT_FIGURES,
         # figure styles left out: a style change reruns its figure (and so this report via
