@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     parser.add_argument("--test", default="results/data/imdb_test.npz")
     parser.add_argument("--reviews", type=int, default=25000)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--chunk-size", type=int, default=2048)
+    parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 

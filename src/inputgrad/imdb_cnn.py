@@ -87,7 +87,7 @@ def embedding_norm(grads):
 
 
 def word_gradient_norms(embedding, f, ids: np.ndarray, targets=TARGETS, batch_size: int = 128,
-                        chunk_size: int = 2048) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                        chunk_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """L2 norm over the embedding dimension of d target / d embedding(ids), per word column.
 
     Returns ({target: norms (n, maxlen) float32}, logits (n,)). Only `chunk_size` reviews are
