@@ -3,7 +3,6 @@
 IMDB_CNN = hyper("imdb_cnn")
 IMDB_CNN_DIR = f"{RESULTS}/models/imdb_cnn/seed{{seed}}"
 IMDB_CNN_ATTR = f"{RESULTS}/attributions/imdb_cnn/seed{{seed}}"
-IMDB_CNN_SEED = config["seeds"][0]  # paper artifacts use the first seed
 IMDB_CNN_CATEGORY = "5.1 IMDB CNN"
 
 
@@ -52,8 +51,8 @@ rule imdb_cnn_word_gradients:
 
 rule table1_expressions:
     input:
-        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=IMDB_CNN_SEED),
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=IMDB_CNN_SEED),
+        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED),
+        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED),
         experiment=rules.train_imdb_cnn.input.experiment,
         test=f"{RESULTS}/data/imdb_test.npz",
         tokens=f"{RESULTS}/data/imdb_tokens.json",
