@@ -72,6 +72,8 @@ rule table2_words:
         paper_words=IMDB_BOW["attribution"]["paper_words"],
     log:
         f"{RESULTS}/logs/table2_words.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/table2_words.tsv"
     conda:
         ENV
     script:
@@ -90,6 +92,8 @@ rule bow_linear_agreement:
         ),
     log:
         f"{RESULTS}/logs/bow_linear_agreement.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/bow_linear_agreement.tsv"
     conda:
         ENV
     script:
@@ -113,6 +117,8 @@ rule imdb_bow_mean_gradient_figure:
         figure=IMDB_BOW["figure"],
     log:
         f"{RESULTS}/logs/imdb_bow_mean_gradient_figure.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/imdb_bow_mean_gradient_figure.tsv"
     conda:
         ENV
     script:

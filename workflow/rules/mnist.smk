@@ -67,6 +67,8 @@ rule mnist_logreg_weights:
         seed=r"\d+",
     log:
         f"{RESULTS}/logs/mnist_logreg_weights/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mnist_logreg_weights_seed{{seed}}.tsv"
     conda:
         ENV
     script:
@@ -89,6 +91,8 @@ rule mnist_jacobian_table:
         md=f"{RESULTS}/tables/mnist_jacobian_vs_logreg.md",
     log:
         f"{RESULTS}/logs/mnist_jacobian_table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mnist_jacobian_table.tsv"
     conda:
         ENV
     script:
@@ -113,6 +117,8 @@ rule mnist_jacobian_figure:
         figure=MNIST_HYPER["mnist_mlp"]["figure"],
     log:
         f"{RESULTS}/logs/mnist_jacobian_figure.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mnist_jacobian_figure.tsv"
     conda:
         ENV
     script:
