@@ -14,6 +14,7 @@ include: "workflow/rules/mnist.smk"
 include: "workflow/rules/imdb_cnn.smk"
 include: "workflow/rules/imdb_bow.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/checks.smk"
 
 
 rule all:
@@ -25,3 +26,4 @@ rule all:
         rules.imdb_bow.input,
         rules.mnist.input,
         rules.paper_report.output,
+        rules.attribution_checks.input,
