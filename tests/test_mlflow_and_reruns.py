@@ -82,3 +82,12 @@ def test_model_hyperparameter_change_reruns_model_and_dependents_only(smoke_run,
     assert "train_imdb_bow_mlp" in rules, out[-3000:]
     assert not [r for r in rules if "mnist" in r or "imdb_cnn" in r or r.startswith("prepare")]
     assert not [r for r in rules if r in ("train_imdb_cnn", "train_mnist", "download")]
+
+
+def test_snakemake_report_registers_tables_and_figures(smoke_run, tmp_path):
+    out = tmp_path / "snakemake_report.html"
+    snakemake(smoke_run["work"], "--report", str(out))
+    page = out.read_text()
+    for name in ("table1_expressions", "table2_words", "bow_linear_agreement",
+                 "mnist_jacobian_vs_logreg", "imdb_bow_mean_gradient", "report.html"):
+        assert name in page, name
