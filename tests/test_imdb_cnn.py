@@ -94,6 +94,19 @@ def test_reduce_inside_the_primitive_equals_reducing_outside():
         np.testing.assert_array_equal(out, out_r)
 
 
+def test_probability_norms_from_one_logit_pass_equal_a_direct_probability_pass():
+    keras.utils.set_random_seed(1)
+    model = build_cnn(num_words=10, maxlen=7, embedding_dim=4, filters=3, kernel_size=3,
+                      hidden=2, dropout=0.0)
+    embedding, f = imdb_cnn.split_model(model)
+    ids = np.random.default_rng(1).integers(0, 10, size=(6, 7))
+    norms, logits = imdb_cnn.word_gradient_norms(embedding, f, ids, batch_size=4, chunk_size=5)
+    direct, probs = gradients.gradient(f, embedding(ids).numpy(), "probability", classes=0)
+    np.testing.assert_allclose(norms["probability"], np.linalg.norm(direct, axis=-1),
+                               rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), probs[:, 0], rtol=1e-6)
+
+
 def test_window_is_shorter_at_the_end_and_ties_use_the_tiebreak():
     norms = np.array([np.nan, 0.1, 0.2, 0.9], np.float32)
     np.testing.assert_array_equal(imdb_cnn.top_window(norms, 3), [3])

@@ -91,27 +91,32 @@ def word_gradient_norms(embedding, f, ids: np.ndarray, targets=TARGETS, batch_si
     """L2 norm over the embedding dimension of d target / d embedding(ids), per word column.
 
     Returns ({target: norms (n, maxlen) float32}, logits (n,)). Only `chunk_size` reviews are
-    embedded at a time and each gradient batch is reduced to norms at once.
+    embedded at a time and each gradient batch is reduced to norms at once. One gradient pass
+    (of the logit) serves both targets: the model has a single sigmoid output, so
+    d p / d e = p (1 - p) d logit / d e and the probability norms are the logit norms scaled
+    by p (1 - p) >= 0 (tested against a direct probability pass).
     """
     from .gradients import gradient_batches
 
     n, maxlen = ids.shape
-    norms = {t: np.empty((n, maxlen), np.float32) for t in targets}
+    logit_norms = np.empty((n, maxlen), np.float32)
     logits = np.empty(n, np.float32)
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
         x = embedding(ids[start:stop]).numpy()
-        for target in targets:
-            # classes=0: the single output of the binary model (no extra forward pass)
-            for rows, batch_norms, outs in gradient_batches(f, x, output=target, classes=0,
-                                                            batch_size=batch_size,
-                                                            reduce=embedding_norm):
-                sl = slice(start + rows.start, start + rows.stop)
-                norms[target][sl] = batch_norms
-                if target == "logit":
-                    logits[sl] = outs[:, 0]
-                elif "logit" not in targets:
-                    logits[sl] = np.log(outs[:, 0]) - np.log1p(-outs[:, 0])
+        # classes=0: the single output of the binary model (no extra forward pass)
+        for rows, batch_norms, outs in gradient_batches(f, x, output="logit", classes=0,
+                                                        batch_size=batch_size,
+                                                        reduce=embedding_norm):
+            sl = slice(start + rows.start, start + rows.stop)
+            logit_norms[sl] = batch_norms
+            logits[sl] = outs[:, 0]
+    norms = {}
+    if "logit" in targets:
+        norms["logit"] = logit_norms
+    if "probability" in targets:
+        p = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        norms["probability"] = (logit_norms * (p * (1.0 - p))[:, None]).astype(np.float32)
     return norms, logits
 
 
