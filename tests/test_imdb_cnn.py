@@ -7,6 +7,7 @@ import pytest
 
 from inputgrad import gradients, imdb_cnn
 from inputgrad.data import Reviews, pad_reviews
+from inputgrad.io import save_npz, write_json
 from inputgrad.models import imdb_cnn as build_cnn
 
 MAXLEN = 6
@@ -207,9 +208,9 @@ def test_views_render_from_saved_arrays(tmp_path):
              "probability": np.array([0.2, 0.9], np.float32), "review_id": reviews.review_id,
              "logit": np.zeros(2, np.float32), "label": reviews.label}
     npz, tokens = tmp_path / "g.npz", tmp_path / "tokens.json"
-    imdb_cnn.save_npz(npz, grads)
+    save_npz(npz, grads)
     np.savez(tmp_path / "test.npz", **{k: getattr(reviews, k) for k in Reviews.__dataclass_fields__})
-    imdb_cnn.write_json(tokens, vocab)
+    write_json(tokens, vocab)
     hyper = {"model": {"maxlen": MAXLEN, "embedding_dim": 2},
              "data": {"imdb": {"oov_char": 2, "num_words": 8}},
              "attribution": {"rank_by": "probability", "window": 3,

@@ -7,6 +7,7 @@ import pytest
 
 from inputgrad import gradients, mnist
 from inputgrad.figures_mnist import make_figure, symmetric_limit
+from inputgrad.io import load_npz
 from inputgrad.models import build
 
 FIGURE = {"cmap": "RdBu_r", "scale_quantile": 1.0, "width_in": 8, "height_in": 2.5, "dpi": 40,
@@ -104,7 +105,7 @@ def test_rules_write_arrays_of_the_paper_shapes(tmp_path):
              "attribution": {"targets": ["probability", "logit"], "batch_size": 5}}
     summary = mnist.compute_jacobians(tmp_path / "model.keras", data, tmp_path / "jac.npz", hyper)
     mnist.save_weights(tmp_path / "model.keras", tmp_path / "w.npz")
-    jac, w = mnist.load_npz(tmp_path / "jac.npz"), mnist.load_npz(tmp_path / "w.npz")
+    jac, w = load_npz(tmp_path / "jac.npz"), load_npz(tmp_path / "w.npz")
     assert jac["probability"].shape == jac["logit"].shape == w["weights"].shape == (10, 784)
     assert int(jac["n"]) == 12 and jac["mean_probability"].shape == (10,)
     assert summary["logit_jacobian_minus_weights_max_abs"] < 1e-6

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .io import save_figure, write_csv, write_json
+
 log = logging.getLogger(__name__)
 
 METHODS = ("gradient", "gradient_x_input", "integrated_gradients", "smoothgrad", "random")
@@ -284,18 +286,6 @@ def plot_deletion(table: pd.DataFrame, style: dict):
 
 # ----------------------------------------------------------------------------- stages (rules)
 
-def _write_csv(frame: pd.DataFrame, path) -> None:
-    from .tracking import write_atomic
-
-    write_atomic(path, frame.to_csv(index=False))
-
-
-def _write_json(obj: dict, path) -> None:
-    from .tracking import write_atomic
-
-    write_atomic(path, json.dumps(obj, indent=1, allow_nan=True) + "\n")
-
-
 def _load(model_path, data_path, digits: dict):
     import keras
 
@@ -313,7 +303,8 @@ def _load(model_path, data_path, digits: dict):
 def log_run(experiment_file, run_id_file, tracking_uri, paths, artifact_path: str,
             metrics: dict | None = None, configs: dict | None = None) -> None:
     """Reopen a model's MLflow run by its id file; log files, metrics, config slices."""
-    from .mnist import log_to_runs, results_dir_of
+    from .mnist import log_to_runs
+    from .tracking import results_dir_of
     from .tracking import Tracker, read_id
 
     log_to_runs(experiment_file, tracking_uri, [run_id_file], paths, artifact_path, configs)
@@ -343,8 +334,8 @@ def deletion_stage(model_path, data_path, digits: dict, cfg: dict, csv_path, sum
         "mean_probability_k0": float(table.loc[table["k"] == min(cfg["ks"]),
                                                "mean_probability"].iloc[0]),
     }
-    _write_csv(table, csv_path)
-    _write_json(summary, summary_path)
+    write_csv(csv_path, table)
+    write_json(summary_path, summary)
     log.info("deletion AOC: %s", json.dumps(aoc))
     log.info("IG completeness gap (%s): %s", digits["output"], summary["ig_completeness_gap"])
     return summary
@@ -360,7 +351,7 @@ def sanity_stage(model_path, data_path, digits: dict, cfg: dict, out_path) -> di
               "classes": "predicted by the trained model",
               **randomisation_check(f, f_random, x, classes, digits["output"],
                                     digits["batch_size"])}
-    _write_json(result, out_path)
+    write_json(out_path, result)
     log.info("model randomisation: %s", result)
     return result
 
@@ -380,14 +371,13 @@ def seed_variability_stage(seeds, gbar_tables, metrics_files, cfg: dict, out_pat
             raise KeyError(f"{p}: no 'test_accuracy'")
         accuracies[s] = float(metrics["test_accuracy"])
     table = seed_variability(frames, accuracies, cfg["column"], cfg["top_k"])
-    _write_csv(table, out_path)
+    write_csv(out_path, table)
     log.info("seed variability:\n%s", table.to_string(index=False))
     return table
 
 
 def figure_stage(table_path, style: dict, png, pdf) -> None:
     """Rule attribution_deletion_figure: from the tidy table only."""
-    from .imdb_bow import save_figure
 
     fig = plot_deletion(pd.read_csv(table_path), style)
-    save_figure(fig, png, pdf, style["dpi"])
+    save_figure(fig, png, pdf, dpi=style["dpi"])

@@ -9,11 +9,10 @@ under each weight image, the Pearson r of the pair from the correlation table.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from .io import load_npz, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,6 @@ def make_figure(mlp_path, weights_path, table_path, png_path, pdf_path, fig_cfg:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from .mnist import load_npz
 
     mlp, weights = load_npz(mlp_path), load_npz(weights_path)["weights"]
     table = pd.read_csv(table_path)
@@ -88,19 +86,6 @@ def make_figure(mlp_path, weights_path, table_path, png_path, pdf_path, fig_cfg:
     fig.suptitle("Mean input Jacobian of the MLP vs logistic-regression weights  "
                  "(> 0: the pixel raises the digit's score; r: Pearson correlation of the pair)")
     for path in (png_path, pdf_path):
-        _save(fig, path, fig_cfg["dpi"])
+        save_figure(fig, path, dpi=fig_cfg["dpi"])
     plt.close(fig)
     log.info("figure written: %s, %s", png_path, pdf_path)
-
-
-def _save(fig, path, dpi) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Reviews, load_reviews
-from .prepare import save_npz, write_json
+from .io import save_figure, save_npz, write_csv, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -419,15 +419,6 @@ def plot_mean_gradient(frame: pd.DataFrame, scores: dict, agreement: dict, style
     return fig
 
 
-def save_figure(fig, png, pdf, dpi: int) -> None:
-    for path, kw in ((png, {"dpi": dpi}), (pdf, {"dpi": dpi})):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".tmp-{path.name}")
-        fig.savefig(tmp, format=path.suffix[1:], **kw)
-        tmp.replace(path)
-
-
 # ---------------------------------------------------------------- stages (rules)
 
 def _tracker(anchor, results_dir, uri):
@@ -483,7 +474,7 @@ def gradients_stage(model_path, train_path, test_path, word_index_path, run_id_f
     log.info("Spearman(ḡ train, ḡ test): %s", res["summary"]["spearman_train_test"])
     save_npz(Path(outputs["gbar"]), res["arrays"])
     save_npz(Path(outputs["scores"]), res["scores"])
-    _write_csv(res["frame"], outputs["table"])
+    write_csv(outputs["table"], res["frame"])
     write_json(Path(outputs["summary"]), res["summary"])
     tracker = _tracker(run_id_file, results_dir, tracking_uri)
     run_id = read_id(run_id_file)
@@ -503,8 +494,8 @@ def table2_stage(table_path, summary_path, run_id_file, top_k: int, paper_words:
     frame = pd.read_csv(table_path, keep_default_na=False, na_values=[])
     summary = json.loads(Path(summary_path).read_text())
     table = table2(frame, top_k, paper_words)
-    _write_csv(table, outputs["csv"])
-    _write_text(table2_markdown(table, summary), outputs["md"])
+    write_csv(outputs["csv"], table)
+    write_text(outputs["md"], table2_markdown(table, summary))
     tracker = _tracker(run_id_file, results_dir, tracking_uri)
     run_id = read_id(run_id_file)
     for key in ("csv", "md"):
@@ -543,24 +534,8 @@ def figure_stage(table_path, scores_path, agreement_path, run_id_file, style: di
         scores = {k: f[k] for k in f.files}
     agreement = json.loads(Path(agreement_path).read_text())
     fig = plot_mean_gradient(frame, scores, agreement, style)
-    save_figure(fig, outputs["png"], outputs["pdf"], style["dpi"])
+    save_figure(fig, outputs["png"], outputs["pdf"], dpi=style["dpi"])
     tracker = _tracker(run_id_file, results_dir, tracking_uri)
     run_id = read_id(run_id_file)
     for key in ("png", "pdf"):
         tracker.log_artifact(run_id, outputs[key], "figures")
-
-
-def _write_csv(frame: pd.DataFrame, path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
-
-
-def _write_text(text: str, path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

@@ -15,15 +15,14 @@ at once, so the (n, maxlen, dim) gradient tensor of the whole test set is never 
 from __future__ import annotations
 
 import html
-import json
 import logging
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .data import Reviews, load_reviews, load_tokens, pad_reviews
+from .io import save_figure, save_npz, write_text
 from .prepare import tokenize
 
 log = logging.getLogger(__name__)
@@ -49,15 +48,10 @@ def load_data(train_path, test_path, maxlen: int, start_char: int) -> dict[str, 
     return data
 
 
-def results_dir_of(experiment_id_file) -> Path:
-    """The results folder, from its MLflow experiment-id file (results/mlflow/experiment_id.txt)."""
-    return Path(experiment_id_file).resolve().parents[1]
-
-
 def train(train_path, test_path, experiment_id_file, outputs: dict, hyper: dict, seed: int,
           tracking_uri=None) -> dict:
     """The training rule: the shared train_and_log path on the padded IMDB reviews."""
-    from .tracking import Tracker, read_id
+    from .tracking import Tracker, read_id, results_dir_of
     from .train import train_and_log
 
     model_cfg, imdb_cfg = hyper["model"], hyper["data"]["imdb"]
@@ -155,7 +149,7 @@ def compute_word_gradients(model_path, test_path, out_path, hyper: dict) -> dict
                   label=reviews.label, review_id=reviews.review_id)
     accuracy = float(((arrays["logit"] > 0) == (reviews.label == 1)).mean())
     log.info("accuracy of the saved predictions: %.4f", accuracy)
-    save_npz(out_path, arrays)
+    save_npz(out_path, arrays, compressed=True)
     return {"seconds": seconds, "accuracy": accuracy}
 
 
@@ -354,7 +348,7 @@ TABLE_NOTE = (
 
 def write_table(df, csv_path, md_path, note: str) -> None:
     csv_path, md_path = Path(csv_path), Path(md_path)
-    write_atomic(csv_path, df.to_csv(index=False))
+    write_text(csv_path, df.to_csv(index=False))
     shown = df.copy()
     for col in shown.columns:
         if col.startswith("norm_"):
@@ -364,7 +358,7 @@ def write_table(df, csv_path, md_path, note: str) -> None:
         shown[col] = shown[col].map(lambda v: "" if v is None or v is np.nan or str(v) in
                                     ("<NA>", "nan") else str(int(v)))
     md = shown.to_markdown(index=False) + "\n\n" + note + "\n"
-    write_atomic(md_path, md)
+    write_text(md_path, md)
 
 
 def make_table1(gradients_path, test_path, tokens_path, csv_path, md_path, hyper: dict) -> dict:
@@ -565,10 +559,8 @@ def png_view(df, grads, reviews, vocab, hyper: dict, fig_cfg: dict, out_path) ->
     cb.set_label("gradient norm / largest in review (box: top expression; "
                  "blue: paper's phrase; grey: truncated)", fontsize=fs - 1)
     cb.ax.tick_params(labelsize=fs - 1)
-    tmp = Path(out_path).with_name(f".tmp-{os.getpid()}-" + Path(out_path).name)
-    fig.savefig(tmp, dpi=fig_cfg["dpi"], format=Path(out_path).suffix.lstrip("."))
+    save_figure(fig, out_path, dpi=fig_cfg["dpi"])
     plt.close(fig)
-    os.replace(tmp, out_path)
 
 
 def make_views(table_csv, gradients_path, test_path, tokens_path, html_path, png_path,
@@ -580,7 +572,7 @@ def make_views(table_csv, gradients_path, test_path, tokens_path, html_path, png
                                                                   "phrase_rank": [""]})
     grads = load_gradients(gradients_path)
     reviews, vocab = load_reviews(test_path), load_tokens(tokens_path)
-    write_atomic(html_path, html_view(df, grads, reviews, vocab, hyper, fig_cfg))
+    write_text(html_path, html_view(df, grads, reviews, vocab, hyper, fig_cfg))
     png_view(df, grads, reviews, vocab, hyper, fig_cfg, png_path)
 
 
@@ -589,7 +581,7 @@ def make_views(table_csv, gradients_path, test_path, tokens_path, html_path, png
 def log_to_run(experiment_id_file, tracking_uri, run_id_file, paths, artifact_path: str,
                metrics: dict | None = None) -> None:
     """Reopen the model's MLflow run by its id file and add artifacts (and metrics)."""
-    from .tracking import Tracker, read_id
+    from .tracking import Tracker, read_id, results_dir_of
 
     tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
     run_id = read_id(run_id_file)
@@ -597,28 +589,3 @@ def log_to_run(experiment_id_file, tracking_uri, run_id_file, paths, artifact_pa
         tracker.log_artifact(run_id, p, artifact_path)
     if metrics:
         tracker.log_metrics(run_id, metrics)
-
-
-def save_npz(path, arrays: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_atomic(path, text: str) -> None:
-    """Write through a temp file and rename; the file gets ordinary (umask) permissions."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_json(path, obj) -> None:
-    write_atomic(path, json.dumps(obj, indent=1) + "\n")

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
+
+from .io import load_npz, save_npz, write_text
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ def load_data(path) -> dict[str, np.ndarray]:
 def train(data_path, experiment_id_file, outputs: dict, hyper: dict, seed: int,
           tracking_uri=None) -> dict:
     """The training rule: the shared train_and_log path on the flattened digits."""
-    from .tracking import Tracker, read_id
+    from .tracking import Tracker, read_id, results_dir_of
     from .train import train_and_log
 
     data = load_data(data_path)
@@ -262,53 +261,24 @@ def make_table(mlp_path, logreg_path, weights_path, csv_path, md_path) -> dict:
     mlp_jac, logreg_jac = load_npz(mlp_path), load_npz(logreg_path)
     weights = load_npz(weights_path)["weights"]
     df = correlation_table(mlp_jac, weights, logreg_jac)
-    write_atomic(csv_path, df.to_csv(index=False, float_format="%.4f"))
+    write_text(csv_path, df.to_csv(index=False, float_format="%.4f"))
     notes = "\n".join(f"- `{c}`: {COLUMN_NOTES[c]}" for c in df.columns if c in COLUMN_NOTES)
     means = ", ".join(f"`{c}` {df[c].mean():.3f}" for c in df.columns if c != "digit")
     md = ("Pearson correlation over the 784 pixels, per digit, between each mean Jacobian (over "
           f"the {int(mlp_jac['n'])} test digits) and the logistic-regression weights.\n\n"
           + df.to_markdown(index=False, floatfmt=["g"] + [".3f"] * (df.shape[1] - 1)) + f"\n\nMean over digits: {means}.\n\n"
           + notes + "\n")
-    write_atomic(md_path, md)
+    write_text(md_path, md)
     log.info("correlations:\n%s", df.to_string(index=False))
     return {c: df[c].tolist() for c in df.columns}
 
 
 # ----------------------------------------------------------------------------- files + MLflow
 
-def load_npz(path) -> dict[str, np.ndarray]:
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
-
-
-def save_npz(path, arrays: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(path, text: str) -> None:
-    from .tracking import write_atomic as _write
-
-    _write(path, text)
-
-
-def results_dir_of(experiment_id_file) -> Path:
-    """The results folder, from the MLflow experiment-id file (<results>/mlflow/experiment_id.txt)."""
-    return Path(experiment_id_file).resolve().parent.parent
-
-
 def log_to_runs(experiment_id_file, tracking_uri, run_id_files, paths, artifact_path: str,
                 configs: dict | None = None) -> None:
     """Reopen each model's MLflow run by its id file; log the files (and config slices as JSON)."""
-    from .tracking import Tracker, read_id
+    from .tracking import Tracker, read_id, results_dir_of
 
     tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
     for id_file in run_id_files:

@@ -12,10 +12,11 @@ import logging
 import os
 import re
 import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .io import save_npz, write_json
 
 log = logging.getLogger(__name__)
 
@@ -134,24 +135,3 @@ def prepare_mnist(raw_path, out_path) -> dict:
     stats["class_counts_test"] = np.bincount(arrays["y_test"], minlength=10).tolist()
     write_json(out_path.with_suffix(".json"), stats)
     return stats
-
-
-def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez through a temp file and rename, so readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def write_json(path: Path, obj) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)

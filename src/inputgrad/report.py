@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .io import write_text
+
 REQUIRED = ("id", "section", "claim", "ours", "compare")
 OPS = ("approx", "at_least", "at_most")
 AGGREGATES = ("first", "min", "max", "mean")
@@ -199,8 +201,8 @@ def render(doc: dict, results_dir, tables: dict, figures: dict, configs: dict,
              f"<pre>{html.escape(yaml.safe_dump(configs, sort_keys=False))}</pre>",
              "<h2>Package versions</h2>",
              _html_table(pd.DataFrame(versions.items(), columns=["package", "version"]))]
-    _write(md_out, "\n".join(md))
-    _write(html_out, _page(doc.get("title", "Paper vs reproduction"), "\n".join(body)))
+    write_text(md_out, "\n".join(md))
+    write_text(html_out, _page(doc.get("title", "Paper vs reproduction"), "\n".join(body)))
     return claims
 
 
@@ -220,13 +222,6 @@ td.na{background:#eee;color:#555}.pair{display:flex;gap:2em;align-items:flex-sta
 img{max-width:100%}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}"""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{style}</style></head><body>{body}</body></html>\n")
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def package_versions(names=("tensorflow", "keras", "numpy", "pandas", "snakemake", "hydra-core",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from .io import write_text
 
 STORE_DIR = "mlflow"
 
@@ -71,7 +71,7 @@ class Tracker:
         """Create a run and write its id to `id_file`, the declared output later rules read."""
         with self._locked():
             run = self.client.create_run(experiment_id, run_name=run_name, tags=tags or {})
-        write_atomic(id_file, run.info.run_id + "\n")
+        write_text(id_file, run.info.run_id + "\n")
         return run.info.run_id
 
     def log_params(self, run_id: str, cfg: dict) -> None:
@@ -112,17 +112,13 @@ class Tracker:
             self.client.set_terminated(run_id, status=status)
 
 
+def results_dir_of(experiment_id_file) -> Path:
+    """The results folder, from the experiment-id file (<results>/mlflow/experiment_id.txt)."""
+    return Path(experiment_id_file).resolve().parent.parent
+
+
 def read_id(path) -> str:
     return Path(path).read_text().strip()
-
-
-def write_atomic(path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def keras_epoch_logger(tracker: Tracker, run_id: str):

@@ -1,6 +1,7 @@
 """Thin adapter: per-word embedding-gradient norms for every test review; log them to the run."""
 from inputgrad import logs
-from inputgrad.imdb_cnn import compute_word_gradients, log_to_run, write_json
+from inputgrad.imdb_cnn import compute_word_gradients, log_to_run
+from inputgrad.io import write_json
 
 logs.setup(snakemake.log[0])
 summary = compute_word_gradients(
