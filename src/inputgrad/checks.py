@@ -303,8 +303,7 @@ def _load(model_path, data_path, digits: dict):
 def log_run(experiment_file, run_id_file, tracking_uri, paths, artifact_path: str,
             metrics: dict | None = None, configs: dict | None = None) -> None:
     """Reopen a model's MLflow run by its id file; log files, metrics, config slices."""
-    from .mnist import log_to_runs
-    from .tracking import results_dir_of
+    from .tracking import log_to_runs, results_dir_of
     from .tracking import Tracker, read_id
 
     log_to_runs(experiment_file, tracking_uri, [run_id_file], paths, artifact_path, configs)

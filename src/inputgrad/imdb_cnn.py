@@ -577,15 +577,3 @@ def make_views(table_csv, gradients_path, test_path, tokens_path, html_path, png
 
 
 # ----------------------------------------------------------------------------- MLflow, files
-
-def log_to_run(experiment_id_file, tracking_uri, run_id_file, paths, artifact_path: str,
-               metrics: dict | None = None) -> None:
-    """Reopen the model's MLflow run by its id file and add artifacts (and metrics)."""
-    from .tracking import Tracker, read_id, results_dir_of
-
-    tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
-    run_id = read_id(run_id_file)
-    for p in paths:
-        tracker.log_artifact(run_id, p, artifact_path)
-    if metrics:
-        tracker.log_metrics(run_id, metrics)

@@ -274,16 +274,3 @@ def make_table(mlp_path, logreg_path, weights_path, csv_path, md_path) -> dict:
 
 
 # ----------------------------------------------------------------------------- files + MLflow
-
-def log_to_runs(experiment_id_file, tracking_uri, run_id_files, paths, artifact_path: str,
-                configs: dict | None = None) -> None:
-    """Reopen each model's MLflow run by its id file; log the files (and config slices as JSON)."""
-    from .tracking import Tracker, read_id, results_dir_of
-
-    tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
-    for id_file in run_id_files:
-        run_id = read_id(id_file)
-        for path in paths:
-            tracker.log_artifact(run_id, path, artifact_path)
-        for name, cfg in (configs or {}).items():
-            tracker.log_dict(run_id, cfg, f"config/{name}.json")

@@ -117,6 +117,21 @@ def results_dir_of(experiment_id_file) -> Path:
     return Path(experiment_id_file).resolve().parent.parent
 
 
+def log_to_runs(experiment_id_file, tracking_uri, run_id_files, paths, artifact_path: str,
+                configs: dict | None = None, metrics: dict | None = None) -> None:
+    """Reopen each model's run by its id file (a declared input) and add a later stage's
+    files under `artifact_path`, its config slices as JSON, and metrics."""
+    tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
+    for id_file in run_id_files:
+        run_id = read_id(id_file)
+        for path in paths:
+            tracker.log_artifact(run_id, path, artifact_path)
+        for name, cfg in (configs or {}).items():
+            tracker.log_dict(run_id, cfg, f"config/{name}.json")
+        if metrics:
+            tracker.log_metrics(run_id, metrics)
+
+
 def read_id(path) -> str:
     return Path(path).read_text().strip()
 

@@ -1,6 +1,7 @@
 """Thin adapter: HTML + PNG views of per-word gradient norms (saved arrays only, no model)."""
 from inputgrad import logs
-from inputgrad.imdb_cnn import log_to_run, make_views
+from inputgrad.tracking import log_to_runs
+from inputgrad.imdb_cnn import make_views
 
 logs.setup(snakemake.log[0])
 make_views(
@@ -13,10 +14,10 @@ make_views(
     snakemake.params.hyper,
     snakemake.params.figure,
 )
-log_to_run(
+log_to_runs(
     snakemake.input.experiment,
     snakemake.config["tracking"]["uri"],
-    snakemake.input.run_id[0],
+    [snakemake.input.run_id[0]],
     [snakemake.output.html, snakemake.output.png],
     "figures",
 )

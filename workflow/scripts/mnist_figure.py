@@ -1,7 +1,7 @@
 """Thin adapter: figure mnist_jacobian_vs_logreg from the saved arrays and table."""
 from inputgrad import logs
 from inputgrad.figures_mnist import make_figure
-from inputgrad.mnist import log_to_runs
+from inputgrad.tracking import log_to_runs
 
 logs.setup(snakemake.log[0])
 make_figure(snakemake.input.mlp, snakemake.input.weights, snakemake.input.table,

@@ -1,6 +1,7 @@
 """Thin adapter: per-digit correlations, MLP mean Jacobian vs logistic-regression weights."""
 from inputgrad import logs
-from inputgrad.mnist import log_to_runs, make_table
+from inputgrad.tracking import log_to_runs
+from inputgrad.mnist import make_table
 
 logs.setup(snakemake.log[0])
 make_table(snakemake.input.mlp, snakemake.input.logreg, snakemake.input.weights,
