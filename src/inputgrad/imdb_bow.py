@@ -452,7 +452,7 @@ def train_stage(train_path, test_path, experiment_file, model_cfg: dict, train_c
     full_cfg = {"model": model_cfg, "train": train_cfg, "data": {"imdb": imdb_cfg}}
     return train_and_log(model_cfg, full_cfg, data, outputs,
                          _tracker(experiment_file, results_dir, tracking_uri),
-                         read_id(experiment_file), f"{MODEL}_seed{seed}", seed)
+                         read_id(experiment_file), f"{MODEL}-seed{seed}", seed)
 
 
 def gradients_stage(model_path, train_path, test_path, word_index_path, run_id_file,
