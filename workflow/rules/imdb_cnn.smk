@@ -67,6 +67,8 @@ rule table1_expressions:
         hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
     log:
         f"{RESULTS}/logs/table1_expressions.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/table1_expressions.tsv"
     conda:
         ENV
     script:
@@ -97,6 +99,8 @@ rule imdb_cnn_figure:
         figure=IMDB_CNN["figure"],
     log:
         f"{RESULTS}/logs/imdb_cnn_figure.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/imdb_cnn_figure.tsv"
     conda:
         ENV
     script:
