@@ -108,6 +108,21 @@ def test_probability_norms_from_one_logit_pass_equal_a_direct_probability_pass()
     np.testing.assert_allclose(1 / (1 + np.exp(-logits)), probs[:, 0], rtol=1e-6)
 
 
+def test_relu_after_max_pool_computes_the_keras_example_exactly():
+    keras.utils.set_random_seed(2)
+    ours = build_cnn(num_words=12, maxlen=9, embedding_dim=4, filters=5, kernel_size=3,
+                     hidden=3, dropout=0.0)
+    ids_in = keras.Input((9,), dtype="int32")
+    example = keras.Sequential([  # the Keras imdb_cnn example's layer order
+        keras.layers.Embedding(12, 4), keras.layers.Conv1D(5, 3, activation="relu"),
+        keras.layers.GlobalMaxPooling1D(), keras.layers.Dense(3), keras.layers.Activation("relu"),
+        keras.layers.Dense(1)])
+    example(ids_in)
+    example.set_weights(ours.get_weights())
+    ids = np.random.default_rng(2).integers(0, 12, size=(16, 9))
+    np.testing.assert_array_equal(ours.predict(ids, verbose=0), example.predict(ids, verbose=0))
+
+
 def test_window_is_shorter_at_the_end_and_ties_use_the_tiebreak():
     norms = np.array([np.nan, 0.1, 0.2, 0.9], np.float32)
     np.testing.assert_array_equal(imdb_cnn.top_window(norms, 3), [3])
