@@ -1,7 +1,7 @@
 """Forward pass vs per-word gradient pass of the paper-5.1 IMDB CNN, side by side in one process.
 
     python benchmarks/imdb_cnn_gradients.py [--model results/models/imdb_cnn/seed0/model.keras]
-        [--test results/data/imdb_test.npz] [--reviews 25000] [--batch-size 32] [--repeat 3]
+        [--test results/data/imdb_test.npz] [--reviews 25000] [--batch-size 128] [--repeat 3]
 
 Forward: the compiled model on the word ids, batch by batch (what predicting the test set
 costs). Gradient pass: `imdb_cnn.word_gradient_norms` (embedding lookup + the shared gradient
@@ -46,7 +46,7 @@ def main(argv=None) -> None:
     parser.add_argument("--model", default="results/models/imdb_cnn/seed0/model.keras")
     parser.add_argument("--test", default="results/data/imdb_test.npz")
     parser.add_argument("--reviews", type=int, default=25000)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
