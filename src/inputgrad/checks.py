@@ -303,14 +303,10 @@ def _load(model_path, data_path, digits: dict):
 def log_run(experiment_file, run_id_file, tracking_uri, paths, artifact_path: str,
             metrics: dict | None = None, configs: dict | None = None) -> None:
     """Reopen a model's MLflow run by its id file; log files, metrics, config slices."""
-    from .tracking import log_to_runs, results_dir_of
-    from .tracking import Tracker, read_id
+    from .tracking import log_to_runs
 
-    log_to_runs(experiment_file, tracking_uri, [run_id_file], paths, artifact_path, configs)
-    if metrics:
-        finite = {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
-        Tracker.for_results(results_dir_of(experiment_file), tracking_uri).log_metrics(
-            read_id(run_id_file), finite)
+    log_to_runs(experiment_file, tracking_uri, [run_id_file], paths, artifact_path, configs,
+                metrics)
 
 
 def deletion_stage(model_path, data_path, digits: dict, cfg: dict, csv_path, summary_path) -> dict:

@@ -105,7 +105,7 @@ def mean_gradient(f: Callable, x, output: str = "logit", classes="all",
     """The paper's ḡ: the average of the input gradients over the rows of x (float64 sum)."""
     total = None
     for _, grads, _ in gradient_batches(f, x, output, classes, batch_size):
-        part = grads.astype(np.float64).sum(axis=0)
+        part = grads.sum(axis=0, dtype=np.float64)
         total = part if total is None else total + part
     return total / len(x)
 

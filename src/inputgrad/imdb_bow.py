@@ -24,6 +24,7 @@ import pandas as pd
 
 from .data import Reviews, load_reviews
 from .io import save_figure, save_npz, write_csv, write_json, write_text
+from .tracking import log_to_runs
 
 log = logging.getLogger(__name__)
 
@@ -421,26 +422,14 @@ def plot_mean_gradient(frame: pd.DataFrame, scores: dict, agreement: dict, style
 
 # ---------------------------------------------------------------- stages (rules)
 
-def _tracker(anchor, results_dir, uri):
-    """The MLflow tracker of `results_dir`, by default the results folder holding `anchor`:
-    results/mlflow/experiment_id.txt or results/models/<model>/seed<s>/run_id.txt."""
-    from .tracking import Tracker
-
-    if results_dir is None:
-        anchor = Path(anchor)
-        results_dir = anchor.parents[1] if anchor.name == "experiment_id.txt" else anchor.parents[3]
-    return Tracker.for_results(results_dir, uri)
-
-
 def _load_split(path, vocab_size: int, imdb_cfg: dict):
     return reviews_bow(load_reviews(path), vocab_size, imdb_cfg)
 
 
 def train_stage(train_path, test_path, experiment_file, model_cfg: dict, train_cfg: dict,
-                imdb_cfg: dict, outputs: dict, seed: int, results_dir=None,
-                tracking_uri=None) -> dict:
+                imdb_cfg: dict, outputs: dict, seed: int, tracking_uri=None) -> dict:
     """Rule train_imdb_bow_mlp: bag-of-words for both splits, then the shared training path."""
-    from .tracking import read_id
+    from .tracking import Tracker, read_id, results_dir_of
     from .train import train_and_log
 
     vocab = model_cfg["vocab_size"]
@@ -451,18 +440,17 @@ def train_stage(train_path, test_path, experiment_file, model_cfg: dict, train_c
     data = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     full_cfg = {"model": model_cfg, "train": train_cfg, "data": {"imdb": imdb_cfg}}
     return train_and_log(model_cfg, full_cfg, data, outputs,
-                         _tracker(experiment_file, results_dir, tracking_uri),
+                         Tracker.for_results(results_dir_of(experiment_file), tracking_uri),
                          read_id(experiment_file), f"{MODEL}-seed{seed}", seed)
 
 
 def gradients_stage(model_path, train_path, test_path, word_index_path, run_id_file,
-                    imdb_cfg: dict, batch_size: int, outputs: dict, results_dir=None,
+                    imdb_cfg: dict, batch_size: int, outputs: dict,
                     tracking_uri=None) -> dict:
     """Rule imdb_bow_gradients: ḡ (test and train; probability and logit), per-word table,
     per-review scores x·ḡ; all logged into the model's MLflow run."""
     import keras
 
-    from .tracking import read_id
 
     model = keras.models.load_model(model_path)
     vocab = int(model.input_shape[-1])
@@ -476,46 +464,35 @@ def gradients_stage(model_path, train_path, test_path, word_index_path, run_id_f
     save_npz(Path(outputs["scores"]), res["scores"])
     write_csv(outputs["table"], res["frame"])
     write_json(Path(outputs["summary"]), res["summary"])
-    tracker = _tracker(run_id_file, results_dir, tracking_uri)
-    run_id = read_id(run_id_file)
-    for key in ("gbar", "table", "summary"):
-        tracker.log_artifact(run_id, outputs[key], "attributions")
-    tracker.log_metrics(run_id, {f"gbar_spearman_train_test_{k}": v
-                                 for k, v in res["summary"]["spearman_train_test"].items()})
+    log_to_runs(run_id_file, tracking_uri, [run_id_file],
+                [outputs[k] for k in ("gbar", "table", "summary")], "attributions",
+                metrics={f"gbar_spearman_train_test_{k}": v
+                         for k, v in res["summary"]["spearman_train_test"].items()})
     return res["summary"]
 
 
 def table2_stage(table_path, summary_path, run_id_file, top_k: int, paper_words: dict,
-                 outputs: dict, results_dir=None,
-                tracking_uri=None) -> pd.DataFrame:
+                 outputs: dict, tracking_uri=None) -> pd.DataFrame:
     """Rule table2_words: Table 2 as tidy CSV and Markdown."""
-    from .tracking import read_id
 
     frame = pd.read_csv(table_path, keep_default_na=False, na_values=[])
     summary = json.loads(Path(summary_path).read_text())
     table = table2(frame, top_k, paper_words)
     write_csv(outputs["csv"], table)
     write_text(outputs["md"], table2_markdown(table, summary))
-    tracker = _tracker(run_id_file, results_dir, tracking_uri)
-    run_id = read_id(run_id_file)
-    for key in ("csv", "md"):
-        tracker.log_artifact(run_id, outputs[key], "tables")
+    log_to_runs(run_id_file, tracking_uri, [run_id_file], [outputs["csv"], outputs["md"]],
+                "tables")
     return table
 
 
-def agreement_stage(scores_path, run_id_file, output, results_dir=None,
-                tracking_uri=None) -> dict:
+def agreement_stage(scores_path, run_id_file, output, tracking_uri=None) -> dict:
     """Rule bow_linear_agreement: the linear rules vs the network, as JSON."""
-    from .tracking import read_id
 
     with np.load(scores_path) as f:
         scores = {k: f[k] for k in f.files}
     result = linear_agreement(scores)
     write_json(Path(output), result)
-    tracker = _tracker(run_id_file, results_dir, tracking_uri)
-    run_id = read_id(run_id_file)
-    tracker.log_artifact(run_id, output, "tables")
-    tracker.log_metrics(run_id, {
+    log_to_runs(run_id_file, tracking_uri, [run_id_file], [output], "tables", metrics={
         "bow_linear_agreement_t0": result["paper_rule_agreement_test"],
         "bow_linear_agreement_fitted": result["fitted_rule_agreement_test"]})
     log.info("linear agreement: t=0 %.4f, fitted t=%.4g %.4f", result["paper_rule_agreement_test"],
@@ -524,10 +501,8 @@ def agreement_stage(scores_path, run_id_file, output, results_dir=None,
 
 
 def figure_stage(table_path, scores_path, agreement_path, run_id_file, style: dict,
-                 outputs: dict, results_dir=None,
-                tracking_uri=None) -> None:
+                 outputs: dict, tracking_uri=None) -> None:
     """Rule imdb_bow_mean_gradient: the figure, from saved tables/arrays only."""
-    from .tracking import read_id
 
     frame = pd.read_csv(table_path, keep_default_na=False, na_values=[])
     with np.load(scores_path) as f:
@@ -535,7 +510,5 @@ def figure_stage(table_path, scores_path, agreement_path, run_id_file, style: di
     agreement = json.loads(Path(agreement_path).read_text())
     fig = plot_mean_gradient(frame, scores, agreement, style)
     save_figure(fig, outputs["png"], outputs["pdf"], dpi=style["dpi"])
-    tracker = _tracker(run_id_file, results_dir, tracking_uri)
-    run_id = read_id(run_id_file)
-    for key in ("png", "pdf"):
-        tracker.log_artifact(run_id, outputs[key], "figures")
+    log_to_runs(run_id_file, tracking_uri, [run_id_file], [outputs["png"], outputs["pdf"]],
+                "figures")

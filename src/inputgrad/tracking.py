@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 from pathlib import Path
 
 from .io import write_text
@@ -112,16 +113,24 @@ class Tracker:
             self.client.set_terminated(run_id, status=status)
 
 
-def results_dir_of(experiment_id_file) -> Path:
-    """The results folder, from the experiment-id file (<results>/mlflow/experiment_id.txt)."""
-    return Path(experiment_id_file).resolve().parent.parent
+def results_dir_of(anchor) -> Path:
+    """The results folder, from <results>/mlflow/experiment_id.txt or from a run-id file
+    <results>/models/<model>/seed<N>/run_id.txt."""
+    anchor = Path(anchor).resolve()
+    if anchor.name == "experiment_id.txt":
+        return anchor.parents[1]
+    if anchor.name == "run_id.txt":
+        return anchor.parents[3]
+    raise ValueError(f"{anchor}: expected an experiment_id.txt or run_id.txt file")
 
 
-def log_to_runs(experiment_id_file, tracking_uri, run_id_files, paths, artifact_path: str,
+def log_to_runs(anchor, tracking_uri, run_id_files, paths, artifact_path: str,
                 configs: dict | None = None, metrics: dict | None = None) -> None:
     """Reopen each model's run by its id file (a declared input) and add a later stage's
-    files under `artifact_path`, its config slices as JSON, and metrics."""
-    tracker = Tracker.for_results(results_dir_of(experiment_id_file), tracking_uri)
+    files under `artifact_path`, its config slices as JSON, and metrics (non-finite ones,
+    e.g. a statistic undefined for one seed, are left out). `anchor`: see results_dir_of."""
+    tracker = Tracker.for_results(results_dir_of(anchor), tracking_uri)
+    metrics = {k: float(v) for k, v in (metrics or {}).items() if math.isfinite(v)}
     for id_file in run_id_files:
         run_id = read_id(id_file)
         for path in paths:
