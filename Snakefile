@@ -13,8 +13,8 @@ include: "workflow/rules/tracking.smk"
 include: "workflow/rules/mnist.smk"
 include: "workflow/rules/imdb_cnn.smk"
 include: "workflow/rules/imdb_bow.smk"
-include: "workflow/rules/report.smk"
 include: "workflow/rules/checks.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -22,8 +22,8 @@ rule all:
     input:
         rules.data.input,
         rules.tracking.input,
+        rules.mnist.input,
         rules.imdb_cnn.input,
         rules.imdb_bow.input,
-        rules.mnist.input,
+        rules.checks.input,
         rules.paper_report.output,
-        rules.attribution_checks.input,

@@ -1,21 +1,63 @@
-# The single home of workflow Python: config validation, Hydra composition, target lists.
+# The single home of workflow Python: config validation, Hydra composition, the model list,
+# tracking declarations and target lists. Rule files only use what is defined here.
 from pathlib import Path
 
-from inputgrad.config import compose, validate_config
+from inputgrad.infra.config import compose, validate_config
+from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
-RESULTS = "results"
-# config/ is read from the working directory, like config/config.yaml itself
-HYDRA_DIR = str(Path("config/hydra").resolve())
+ROOT = Path(workflow.basedir)  # the repository: config/hydra and the claims file live here
+HYDRA_DIR = str(ROOT / config["hydra_dir"])
+CLAIMS = str(ROOT / "config" / "paper_claims.yaml")
 ENV = "../../environment.yml"
+MODELS = ["mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp"]  # = experiment names
+MNIST_MODELS = [m for m in MODELS if m.startswith("mnist_")]
+SEEDS = config["seeds"]
+PAPER_SEED = SEEDS[0]  # the seed of every single-seed paper table and figure
+RAW_FILES = ["mnist.npz", "imdb_word_index.json", "aclImdb_v1.tar.gz"]
+TRACKING = config["tracking"]
 
 
 def hyper(experiment=None):
-    """Resolved hyperparameters (Hydra compose) for an experiment, or the shared ones."""
+    """Resolved hyperparameters (Hydra compose) of an experiment, or the shared ones."""
     return compose(HYDRA_DIR, experiment, profile=config["profile"])
 
 
+CFG = {name: hyper(name) for name in [*MODELS, "checks"]}
 SHARED = hyper()
-PAPER_SEED = config["seeds"][0]  # the seed of every paper table and figure
-RAW_FILES = ["mnist.npz", "imdb_word_index.json", "aclImdb_v1.tar.gz"]
+
+
+def results(path):
+    return f"{RESULTS}/{path}"
+
+
+def no_figure(cfg):
+    """An experiment's config without its figure style (a style change reruns only figures)."""
+    return {k: v for k, v in cfg.items() if k != "figure"}
+
+
+def track(artifacts, runs="run_id", configs=()):
+    """Tracking of a later stage: outputs into the runs of input `runs` under `artifacts`."""
+    return {"tracking": TRACKING, "artifacts": artifacts, "runs": runs, "configs": list(configs)}
+
+
+def track_training(model=None):
+    """Tracking of a training rule: one new run per model and seed (wildcards.model if None)."""
+
+    def declare(wildcards):
+        name = model or wildcards.model
+        return {
+            "tracking": TRACKING,
+            "run": {
+                "name": f"{name}-seed{wildcards.seed}",
+                "tags": {"model": name, "seed": str(wildcards.seed)},
+            },
+            "artifacts": {"model": "model", "metrics": "training", "history": "training"},
+        }
+
+    return declare
+
+
+def seed_of(wildcards):
+    return int(wildcards.seed)

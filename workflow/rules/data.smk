@@ -3,13 +3,15 @@
 
 rule download:
     output:
-        f"{RESULTS}/data/raw/{{file}}",
+        raw=results("data/raw/{file}"),
     wildcard_constraints:
         file="|".join(f.replace(".", r"\.") for f in RAW_FILES),
+    params:
+        download=config["download"],
     log:
-        f"{RESULTS}/logs/download/{{file}}.log",
+        results("logs/download/{file}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/download_{{file}}.tsv"
+        results("benchmarks/download_{file}.tsv")
     conda:
         ENV
     script:
@@ -18,14 +20,14 @@ rule download:
 
 rule prepare_mnist:
     input:
-        raw=f"{RESULTS}/data/raw/mnist.npz",
+        raw=results("data/raw/mnist.npz"),
     output:
-        data=f"{RESULTS}/data/mnist.npz",
-        stats=f"{RESULTS}/data/mnist.json",
+        data=results("data/mnist.npz"),
+        stats=results("data/mnist.json"),
     log:
-        f"{RESULTS}/logs/prepare_mnist.log",
+        results("logs/prepare_mnist.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/prepare_mnist.tsv"
+        results("benchmarks/prepare_mnist.tsv")
     conda:
         ENV
     script:
@@ -34,19 +36,19 @@ rule prepare_mnist:
 
 rule prepare_imdb:
     input:
-        archive=f"{RESULTS}/data/raw/aclImdb_v1.tar.gz",
-        word_index=f"{RESULTS}/data/raw/imdb_word_index.json",
+        archive=results("data/raw/aclImdb_v1.tar.gz"),
+        word_index=results("data/raw/imdb_word_index.json"),
     output:
-        train=f"{RESULTS}/data/imdb_train.npz",
-        test=f"{RESULTS}/data/imdb_test.npz",
-        tokens=f"{RESULTS}/data/imdb_tokens.json",
-        stats=f"{RESULTS}/data/imdb.json",
+        train=results("data/imdb_train.npz"),
+        test=results("data/imdb_test.npz"),
+        tokens=results("data/imdb_tokens.json"),
+        stats=results("data/imdb.json"),
     params:
         imdb=SHARED["data"]["imdb"],
     log:
-        f"{RESULTS}/logs/prepare_imdb.log",
+        results("logs/prepare_imdb.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/prepare_imdb.tsv"
+        results("benchmarks/prepare_imdb.tsv")
     conda:
         ENV
     script:

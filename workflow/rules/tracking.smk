@@ -3,11 +3,13 @@
 
 rule mlflow_experiment:
     output:
-        f"{RESULTS}/mlflow/experiment_id.txt",
+        experiment=EXPERIMENT_ID,
+    params:
+        tracking=TRACKING,
     log:
-        f"{RESULTS}/logs/mlflow_experiment.log",
+        results("logs/mlflow_experiment.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/mlflow_experiment.tsv"
+        results("benchmarks/mlflow_experiment.tsv")
     conda:
         ENV
     script:

@@ -1,19 +1,5 @@
-"""Thin adapter: fetch and verify one raw dataset file."""
-import sys
+"""Rule download: fetch and verify one raw dataset file."""
+from inputgrad.data.stages import download as run
+from inputgrad.infra.stage import main
 
-from inputgrad import logs
-from inputgrad.download import DataError, fetch, resolve_mirror
-
-log = logs.setup(snakemake.log[0])
-data = snakemake.config["data"]
-try:
-    fetch(
-        snakemake.wildcards.file,
-        snakemake.output[0],
-        mirror=resolve_mirror(data["mirror"]),
-        retries=data["retries"],
-        timeout=data["timeout_s"],
-    )
-except DataError as err:
-    log.error("%s", err)
-    sys.exit(1)
+main(snakemake, run)  # noqa: F821

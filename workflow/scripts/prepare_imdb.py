@@ -1,13 +1,5 @@
-"""Thin adapter: IMDB reviews from the archive to Keras-style word ids."""
-from pathlib import Path
+"""Rule prepare_imdb: IMDB reviews from the archive to Keras-style word ids."""
+from inputgrad.data.stages import prepare_imdb as run
+from inputgrad.infra.stage import main
 
-from inputgrad import logs
-from inputgrad.prepare import prepare_imdb
-
-logs.setup(snakemake.log[0])
-prepare_imdb(
-    snakemake.input.archive,
-    snakemake.input.word_index,
-    Path(snakemake.output.stats).parent,
-    snakemake.params.imdb,
-)
+main(snakemake, run)  # noqa: F821

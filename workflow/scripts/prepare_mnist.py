@@ -1,6 +1,5 @@
-"""Thin adapter: MNIST pixels to float32 in [0, 1]."""
-from inputgrad import logs
-from inputgrad.prepare import prepare_mnist
+"""Rule prepare_mnist: MNIST pixels to float32 in [0, 1]."""
+from inputgrad.data.stages import prepare_mnist as run
+from inputgrad.infra.stage import main
 
-logs.setup(snakemake.log[0])
-prepare_mnist(snakemake.input.raw, snakemake.output.data)
+main(snakemake, run)  # noqa: F821

@@ -6,10 +6,8 @@ batch_size, epochs, and optionally validate (evaluate on the test set after ever
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -76,44 +74,34 @@ def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
             "metrics": metrics}
 
 
-def train_and_log(model_cfg: dict, full_cfg: dict, data: dict, outputs: dict, tracker,
-                  experiment_id: str, run_name: str, seed: int) -> dict:
-    """The whole training rule: seed, build, fit, save; one MLflow run holds it all.
+def train_stage(data: dict, outputs: dict, params: dict) -> dict:
+    """The training stage of every model: seed, build, fit, evaluate, save.
 
-    outputs: paths for "model" (.keras), "metrics" (.json), "history" (.csv), "run_id" (.txt).
+    data: x_train, y_train, x_test, y_test. params: {"cfg": the experiment's resolved config
+    (model, train, ...), "seed": int}. outputs: "model" (.keras), "metrics" (.json), "history"
+    (.csv); "run_id" is written by the tracking path. Returns the metrics to log (the test
+    metrics, plus train_seconds, which stays out of metrics.json: no clock in result files).
     """
     from .models import build
     from .seeding import seed_everything
-    from .tracking import keras_epoch_logger
 
+    cfg, seed = params["cfg"], int(params["seed"])
     seed_everything(seed)
-    model = build(model_cfg)
-    run_id = tracker.start_run(experiment_id, run_name, outputs["run_id"],
-                               tags={"model": model_cfg["name"], "seed": str(seed)})
-    tracker.log_params(run_id, {**full_cfg, "seed": seed})
-    tracker.log_dict(run_id, {**full_cfg, "seed": seed}, "config.json")
-    try:
-        result = fit(model, data, full_cfg["train"], callbacks=[keras_epoch_logger(tracker, run_id)])
-    except BaseException:
-        tracker.finish(run_id, status="FAILED")
-        raise
-    tracker.log_metrics(run_id, result["metrics"])
+    model = build(cfg["model"])
+    result = fit(model, data, cfg["train"])
     save_outputs(model, result, outputs)
-    for key in ("model", "metrics", "history"):
-        tracker.log_artifact(run_id, outputs[key], "model" if key == "model" else "training")
-    tracker.finish(run_id)
-    return result
+    return result["metrics"]
 
 
 def save_outputs(model: keras.Model, result: dict, outputs: dict) -> None:
     import pandas as pd
 
-    for path in outputs.values():
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp_model = Path(outputs["model"]).with_name(".tmp-" + Path(outputs["model"]).name)
-    model.save(tmp_model)
-    tmp_model.replace(outputs["model"])
-    Path(outputs["metrics"]).write_text(json.dumps(result["metrics"], indent=1) + "\n")
+    from ..infra.io import atomic_path, write_csv, write_json
+
+    with atomic_path(outputs["model"]) as tmp:  # the temp name keeps the .keras suffix
+        model.save(tmp)
+    metrics = {k: v for k, v in result["metrics"].items() if k != "train_seconds"}
+    write_json(outputs["metrics"], metrics)
     history = pd.DataFrame(result["history"])
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    history.to_csv(outputs["history"], index=False)
+    write_csv(outputs["history"], history)

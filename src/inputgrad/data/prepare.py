@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import save_npz, write_json
+from ..infra.io import save_npz, write_json
 
 log = logging.getLogger(__name__)
 

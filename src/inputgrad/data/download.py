@@ -57,8 +57,7 @@ SOURCES = {
 }
 
 
-class DataError(RuntimeError):
-    """A dataset file could not be obtained or verified; the message names the file."""
+from ..infra.errors import DataError  # noqa: E402,F401  (re-exported)
 
 
 class ChecksumMismatch(DataError):

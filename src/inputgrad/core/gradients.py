@@ -1,4 +1,4 @@
-"""The one gradient primitive, and the attribution methods as thin functions on top of it.
+"""The one gradient primitive. The attribution methods sit on top of it in `core.methods`.
 
 `f` is any callable mapping an input tensor to logits of shape (n, k); k = 1 means a binary
 model whose probability is sigmoid(logit), k > 1 a softmax classifier. The input tensor is
@@ -17,7 +17,7 @@ import tensorflow as tf
 OUTPUTS = ("logit", "probability")
 
 
-def _transform(logits: tf.Tensor, output: str) -> tf.Tensor:
+def transform(logits: tf.Tensor, output: str) -> tf.Tensor:
     if output == "logit":
         return logits
     if output == "probability":
@@ -38,13 +38,13 @@ def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = Fal
     gives each example's own gradient. Cached per (f, output, all_classes, reduce): one trace
     per model.
     """
-    _transform(tf.zeros((1, 1)), output)  # fail early on a bad `output`
+    transform(tf.zeros((1, 1)), output)  # fail early on a bad `output`
 
     @tf.function(reduce_retracing=True)
     def fn(x, cls):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            out = _transform(f(x), output)
+            out = transform(f(x), output)
             if not all_classes:
                 target = tf.gather(out, cls, axis=1, batch_dims=1)
         grads = tape.batch_jacobian(out, x) if all_classes else tape.gradient(target, x)
@@ -75,6 +75,18 @@ def gradient_batches(f: Callable, x, output: str = "logit", classes="all",
         cls = _classes(classes, f, xb, rows)
         grads, outs = fn(xb, cls)
         yield rows, grads.numpy(), outs.numpy()
+
+
+def predicted_classes(f, x, batch_size: int = 256) -> np.ndarray:
+    """The predicted class per example (argmax of the logits; 0 for a single-output binary
+    model), resolved once so every method and every noisy or scaled copy uses the same one."""
+    x = np.asarray(x)
+    parts = []
+    for start in range(0, len(x), batch_size):
+        xb = tf.convert_to_tensor(x[start:start + batch_size],
+                                  dtype=tf.float32 if x.dtype.kind == "f" else None)
+        parts.append(_classes("predicted", f, xb, slice(0, len(xb))).numpy())
+    return np.concatenate(parts) if parts else np.zeros(0, np.int32)
 
 
 def _classes(classes, f, xb, rows) -> tf.Tensor:
@@ -110,53 +122,6 @@ def mean_gradient(f: Callable, x, output: str = "logit", classes="all",
     return total / len(x)
 
 
-def gradient_x_input(f: Callable, x, output: str = "logit", classes="predicted",
-                     batch_size: int = 256) -> np.ndarray:
-    grads, _ = gradient(f, x, output, classes, batch_size)
-    return grads * np.asarray(x, dtype=grads.dtype)
-
-
-def integrated_gradients(f: Callable, x, baseline=None, steps: int = 32, output: str = "logit",
-                         classes="predicted", batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Riemann (midpoint) Integrated Gradients; returns (attributions, completeness gap).
-
-    The gap is sum(attributions) - (f(x) - f(baseline)) per example: near 0 when `steps`
-    is large enough (Sundararajan et al. 2017's completeness axiom).
-    """
-    x = np.asarray(x, dtype=np.float32)
-    base = np.zeros_like(x) if baseline is None else np.broadcast_to(baseline, x.shape).astype(np.float32)
-    if isinstance(classes, str) and classes == "predicted":
-        cls = _classes("predicted", f, tf.convert_to_tensor(x), slice(0, len(x))).numpy()
-    else:
-        cls = classes
-    total = np.zeros_like(x)
-    for alpha in (np.arange(steps) + 0.5) / steps:
-        grads, _ = gradient(f, base + alpha * (x - base), output, cls, batch_size)
-        total += grads
-    attributions = (x - base) * total / steps
-    idx = np.broadcast_to(np.asarray(cls), (len(x),)).astype(int)
-    fx = _transform(f(tf.convert_to_tensor(x)), output).numpy()[np.arange(len(x)), idx]
-    fb = _transform(f(tf.convert_to_tensor(base)), output).numpy()[np.arange(len(x)), idx]
-    gap = attributions.reshape(len(x), -1).sum(axis=1) - (fx - fb)
-    return attributions, gap
-
-
-def smoothgrad(f: Callable, x, noise: float = 0.1, samples: int = 16, seed: int = 0,
-               output: str = "logit", classes="predicted", batch_size: int = 256) -> np.ndarray:
-    """Average gradient over Gaussian perturbations of x (sigma = noise * value range)."""
-    x = np.asarray(x, dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    sigma = noise * float(x.max() - x.min() or 1.0)
-    if isinstance(classes, str) and classes == "predicted":
-        classes = _classes("predicted", f, tf.convert_to_tensor(x), slice(0, len(x))).numpy()
-    total = np.zeros_like(x)
-    for _ in range(samples):
-        noisy = x + rng.normal(0.0, sigma, size=x.shape).astype(np.float32)
-        grads, _ = gradient(f, noisy, output, classes, batch_size)
-        total += grads
-    return total / samples
-
-
 def finite_difference(f: Callable, x, output: str = "logit", eps: float = 1e-3) -> np.ndarray:
     """Central differences of every output w.r.t. every input coordinate, in float64.
 
@@ -164,12 +129,12 @@ def finite_difference(f: Callable, x, output: str = "logit", eps: float = 1e-3) 
     """
     x = np.asarray(x, dtype=np.float64)
     flat = x.reshape(len(x), -1)
-    k = _transform(f(tf.constant(x)), output).shape[-1]
+    k = transform(f(tf.constant(x)), output).shape[-1]
     jac = np.zeros((len(x), k, flat.shape[1]))
     for j in range(flat.shape[1]):
         step = np.zeros_like(flat)
         step[:, j] = eps
-        up = _transform(f(tf.constant((flat + step).reshape(x.shape))), output).numpy()
-        down = _transform(f(tf.constant((flat - step).reshape(x.shape))), output).numpy()
+        up = transform(f(tf.constant((flat + step).reshape(x.shape))), output).numpy()
+        down = transform(f(tf.constant((flat - step).reshape(x.shape))), output).numpy()
         jac[:, :, j] = (up - down) / (2 * eps)
     return jac.reshape((len(x), k) + x.shape[1:])

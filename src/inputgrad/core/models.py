@@ -6,6 +6,8 @@ selects the builder, the other keys are the builder's arguments.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import keras
 from keras import layers
 
@@ -84,3 +86,39 @@ def imdb_bow_mlp(vocab_size: int = 5000, hidden: tuple = (64, 64),
         x = layers.Dense(units, activation="relu")(x)
         x = layers.Dropout(dropout)(x)
     return keras.Model(x_in, layers.Dense(1, name="logit")(x), name="imdb_bow_mlp")
+
+
+@lru_cache(maxsize=16)
+def model_fn(model: keras.Model):
+    """The model as a function of its input, in inference mode (dropout off). Cached per model,
+    so the gradient primitive (whose compile cache is keyed by this function) traces once."""
+
+    def f(x):
+        return model(x, training=False)
+
+    return f
+
+
+@lru_cache(maxsize=16)
+def split_embedding(model: keras.Model):
+    """(embed, head) if the model starts with an Embedding layer, else None.
+
+    Token ids are categorical, so gradients are taken with respect to the embedding output
+    (paper 5.1): embed(ids) -> (n, maxlen, dim) array, head(e) -> logits, inference mode. The
+    head is the nested sub-model of `imdb_cnn` (or the layers after the embedding). Cached per
+    model: one compiled gradient per model, however often it is called.
+    """
+    embedding = next((lay for lay in model.layers if isinstance(lay, layers.Embedding)), None)
+    if embedding is None:
+        return None
+    head = next((lay for lay in model.layers if isinstance(lay, keras.Model)), None)
+    if head is None:
+        head = keras.Sequential(model.layers[model.layers.index(embedding) + 1:])
+
+    def embed(ids):
+        return embedding(ids).numpy()
+
+    def f(e):
+        return head(e, training=False)
+
+    return embed, f

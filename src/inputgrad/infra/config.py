@@ -9,8 +9,7 @@ import yaml
 from omegaconf import OmegaConf
 
 
-class ConfigError(ValueError):
-    """A config value or key is invalid; the message names it."""
+from .errors import ConfigError  # noqa: F401  (re-exported: callers import it from here)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:

@@ -1,0 +1,40 @@
+"""The stage contract: every rule's script is `main(snakemake, run)`.
+
+`run(inputs, outputs, params) -> metrics | None` reads its inputs, computes and writes its
+outputs (atomically, through `infra.io`); it neither opens MLflow nor knows where results live.
+`main` does the rest, the same way for every rule: the rule's log, the tracking the rule
+declared in its `track` param (`infra.tracking.record`), and errors: a named error
+(`infra.errors.InputgradError`) becomes one line in the log and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from . import logs
+from .errors import InputgradError
+
+
+def named(namedlist) -> dict:
+    """Snakemake's named input/output/params as a plain dict (lists stay lists)."""
+    out = {}
+    for key, value in namedlist.items():
+        out[key] = list(value) if isinstance(value, list) else value
+    return out
+
+
+def main(smk, run) -> None:
+    log = logs.setup(smk.log[0] if smk.log else None)
+    inputs, outputs, params = named(smk.input), named(smk.output), named(smk.params)
+    track = params.pop("track", None)
+    try:
+        metrics = run(inputs, outputs, params) or {}
+        if track:
+            from .tracking import record
+
+            record(track, inputs, outputs, params, metrics)
+    except InputgradError as err:
+        log.error("%s: %s", smk.rule, err)
+        logging.shutdown()
+        sys.exit(1)

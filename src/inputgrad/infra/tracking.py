@@ -1,0 +1,178 @@
+"""MLflow as a side channel, done once for every rule by `record` (called by `infra.stage`).
+
+A rule declares what it logs in its `track` param (built by `common.smk`):
+- training rules: {"tracking": {...}, "run": {"name", "tags"}, "artifacts": {output: folder}}:
+  the run is created only after the stage has written its outputs, then params (the resolved
+  config), per-epoch metrics (from the history CSV), final metrics and artifacts are logged and
+  the run is closed, FINISHED, or FAILED/KILLED if logging itself is interrupted; its id file
+  (output `run_id`) is the handle later rules declare as input.
+- later rules: {"tracking": {...}, "runs": <input key of run-id files>, "artifacts": folder,
+  "configs": [param names]}: every output goes into each of those runs under `folder`, the
+  named params as JSON, and the metrics the stage returned (non-finite ones left out).
+
+`tracking` is the DAG-level `tracking:` config ({uri, experiment}); uri null means the SQLite
+store `infra.paths.DEFAULT_STORE` under the project directory. With SQLite, every MLflow call
+holds an exclusive file lock beside the store, so parallel jobs never race on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+from pathlib import Path
+
+from . import paths
+from .io import write_text
+
+
+def resolve_uri(uri: str | None) -> str:
+    """The tracking URI: the configured one, or the default SQLite store (absolute path)."""
+    return uri or "sqlite:///" + str(Path(paths.DEFAULT_STORE).resolve())
+
+
+def flatten(cfg: dict, prefix: str = "") -> dict[str, str]:
+    """Nested config -> {"train.epochs": "20", ...}, the form MLflow params take."""
+    flat = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, (list, tuple)) else str(value)
+    return flat
+
+
+class Tracker:
+    """MlflowClient calls, each under a file lock when the store is a SQLite file."""
+
+    def __init__(self, uri: str | None = None) -> None:
+        from mlflow.tracking import MlflowClient
+
+        self.uri = resolve_uri(uri)
+        self.lock_path = None
+        if self.uri.startswith("sqlite:///"):
+            db = Path(self.uri.removeprefix("sqlite:///"))
+            db.parent.mkdir(parents=True, exist_ok=True)
+            self.lock_path = db.with_name(db.name + ".lock")
+        with self._locked():
+            self.client = MlflowClient(tracking_uri=self.uri)
+
+    @contextlib.contextmanager
+    def _locked(self):
+        if self.lock_path is None:
+            yield
+            return
+        with open(self.lock_path, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def ensure_experiment(self, name: str, artifact_root=None) -> str:
+        with self._locked():
+            found = self.client.get_experiment_by_name(name)
+            if found is not None:
+                return found.experiment_id
+            location = Path(artifact_root).resolve().as_uri() if artifact_root else None
+            return self.client.create_experiment(name, artifact_location=location)
+
+    def create_run(self, experiment_id: str, run_name: str, tags: dict | None = None) -> str:
+        with self._locked():
+            return self.client.create_run(experiment_id, run_name=run_name,
+                                          tags=tags or {}).info.run_id
+
+    def log_params(self, run_id: str, cfg: dict) -> None:
+        from mlflow.entities import Param
+
+        params = [Param(k, v[:6000]) for k, v in flatten(cfg).items()]
+        with self._locked():
+            for start in range(0, len(params), 100):
+                self.client.log_batch(run_id, params=params[start:start + 100])
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        stamp = int(time.time() * 1000)
+        batch = [Metric(k, float(v), stamp, step) for k, v in metrics.items()
+                 if math.isfinite(float(v))]
+        if batch:
+            with self._locked():
+                self.client.log_batch(run_id, metrics=batch)
+
+    def log_artifact(self, run_id: str, path, artifact_path: str | None = None) -> None:
+        with self._locked():
+            if Path(path).is_dir():
+                self.client.log_artifacts(run_id, str(path), artifact_path)
+            else:
+                self.client.log_artifact(run_id, str(path), artifact_path)
+
+    def log_dict(self, run_id: str, obj: dict, name: str) -> None:
+        with self._locked():
+            self.client.log_dict(run_id, obj, name)
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        with self._locked():
+            self.client.set_terminated(run_id, status=status)
+
+
+def read_id(path) -> str:
+    return Path(path).read_text().strip()
+
+
+def files(value) -> list[str]:
+    """A Snakemake input/output entry (one path or a list of them) as a list of paths."""
+    return [value] if isinstance(value, (str, Path)) else [str(v) for v in value]
+
+
+def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict) -> None:
+    """Log one finished stage as its rule declared (see the module docstring)."""
+    tracker = Tracker(track["tracking"]["uri"])
+    if "run" in track:
+        _record_training(tracker, track, inputs, outputs, params, metrics)
+        return
+    for id_file in files(inputs[track.get("runs", "run_id")]):
+        run_id = read_id(id_file)
+        for key, value in outputs.items():
+            for path in files(value):
+                tracker.log_artifact(run_id, path, track["artifacts"])
+        for name in track.get("configs", ()):
+            tracker.log_dict(run_id, params[name], f"config/{name}.json")
+        tracker.log_metrics(run_id, metrics)
+
+
+def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) -> None:
+    import pandas as pd
+
+    run_id = tracker.create_run(read_id(inputs["experiment"]), track["run"]["name"],
+                                track["run"].get("tags"))
+    try:
+        tracker.log_params(run_id, params)
+        tracker.log_dict(run_id, params, "config.json")
+        history = pd.read_csv(outputs["history"])
+        for _, row in history.iterrows():
+            tracker.log_metrics(run_id, row.drop("epoch").to_dict(), step=int(row["epoch"]) - 1)
+        tracker.log_metrics(run_id, metrics)
+        for key, folder in track["artifacts"].items():
+            tracker.log_artifact(run_id, outputs[key], folder)
+        write_text(outputs["run_id"], run_id + "\n")
+    except BaseException as err:
+        tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
+        raise
+    tracker.finish(run_id)
+
+
+def mlflow_experiment(inputs, outputs, params):
+    """Rule mlflow_experiment: create (or find) the experiment once, before any job logs to it,
+    and write its id to the file every training rule declares as input."""
+    import logging
+
+    tracking = params["tracking"]
+    tracker = Tracker(tracking["uri"])
+    exp_id = tracker.ensure_experiment(tracking["experiment"], artifact_root=paths.ARTIFACTS)
+    write_text(outputs["experiment"], exp_id + "\n")
+    logging.getLogger(__name__).info("MLflow experiment %s at %s", exp_id, tracker.uri)
