@@ -6,9 +6,9 @@ Uses the trained model results/models/imdb_bow_mlp/seed<first seed>/model.keras 
 (else a freshly built model with the configured architecture: the cost is the same) and the
 25,000 test reviews as binary bag-of-words vectors. Both passes go through the same batches of
 compiled (tf.function) calls; the forward pass returns the logits to NumPy, the gradient pass
-is `gradients.mean_gradient` (probability target); also timed: the rule's one-pass
-`imdb_bow.mean_gradients` (ḡ of probability and logit plus the logits). Prints best-of-N
-seconds and the ratios to the forward pass.
+is `core.gradients.mean_gradient` (probability target); also timed: the one pass of rule
+imdb_bow_gbar, `sections.imdb_bow.compute.mean_gradients` (ḡ of probability and logit plus
+the logits). Prints best-of-N seconds and the ratios to the forward pass.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ def main() -> None:
     import tensorflow as tf
     import yaml
 
-    from inputgrad import gradients
-    from inputgrad.config import compose
-    from inputgrad.data import load_reviews
-    from inputgrad.imdb_bow import mean_gradients, reviews_bow
-    from inputgrad.models import build
+    from inputgrad.core import gradients
+    from inputgrad.core.models import build
+    from inputgrad.data.arrays import load_reviews
+    from inputgrad.infra.config import compose
+    from inputgrad.sections.imdb_bow.compute import mean_gradients, reviews_bow
 
     cfg = compose(ROOT / "config" / "hydra", "imdb_bow_mlp")
     seed = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["seeds"][0]

@@ -4,12 +4,13 @@
         [--test results/data/imdb_test.npz] [--reviews 25000] [--batch-size 128] [--repeat 3]
 
 Forward: the compiled model on the word ids, batch by batch (what predicting the test set
-costs). Gradient pass: `imdb_cnn.word_gradient_norms` (embedding lookup + the shared gradient
-primitive + reduction to per-word norms), for the paper's target (probability) alone and for
-both targets, and, for comparison, the probability pass with the full gradients copied out of
-the graph and reduced in NumPy (as before `gradient_batches(..., reduce=...)`). Each is run
-once to compile, then all are timed in turn for `--repeat` rounds; process CPU time is shown
-beside wall-clock time because the machine may be shared.
+costs). Gradient pass: `sections.imdb_cnn.compute.word_gradient_norms` (embedding lookup +
+the shared gradient primitive + reduction to per-word norms), for the paper's target
+(probability) alone and for both targets, and, for comparison, the probability pass with the
+full gradients copied out of the graph and reduced in NumPy (as before
+`gradient_batches(..., reduce=...)`). Each is run once to compile, then all are timed in turn
+for `--repeat` rounds; process CPU time is shown beside wall-clock time because the machine
+may be shared.
 Target: gradient pass <= 3 x forward pass.
 """
 
@@ -55,15 +56,16 @@ def main(argv=None) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from inputgrad.data import load_reviews
-    from inputgrad.gradients import gradient_batches
-    from inputgrad.imdb_cnn import model_inputs, split_model, word_gradient_norms
+    from inputgrad.core.gradients import gradient_batches
+    from inputgrad.core.models import split_embedding
+    from inputgrad.data.arrays import load_reviews
+    from inputgrad.sections.imdb_cnn.compute import model_inputs, word_gradient_norms
 
     model = keras.models.load_model(args.model)
     maxlen = model.input_shape[1]
     ids, _ = model_inputs(load_reviews(args.test), maxlen, start_char=1)
     ids = ids[:args.reviews]
-    embedding, f = split_model(model)
+    embed, f = split_embedding(model)
     bs = args.batch_size
 
     @tf.function(reduce_retracing=True)
@@ -75,11 +77,11 @@ def main(argv=None) -> None:
         return np.concatenate(out)
 
     def grads(targets):
-        return lambda: word_gradient_norms(embedding, f, ids, targets, bs, args.chunk_size)
+        return lambda: word_gradient_norms(model, ids, targets, bs, args.chunk_size)
 
     def unreduced():  # before `reduce`: full (b, maxlen, dim) gradients to NumPy, norm there
         for start in range(0, len(ids), args.chunk_size):
-            x = embedding(ids[start:start + args.chunk_size]).numpy()
+            x = embed(ids[start:start + args.chunk_size])
             for _, g, _ in gradient_batches(f, x, "probability", classes=0, batch_size=bs):
                 np.sqrt(np.einsum("bld,bld->bl", g, g))
 
@@ -88,7 +90,8 @@ def main(argv=None) -> None:
                         args.repeat)
 
     def ratio(name, k):  # median over rounds of (gradient pass / forward pass)
-        return float(np.median([t[k] / f[k] for t, f in zip(times[name], times["forward"])]))
+        pairs = zip(times[name], times["forward"], strict=True)
+        return float(np.median([t[k] / fw[k] for t, fw in pairs]))
 
     def best(name, k):
         return min(t[k] for t in times[name])

@@ -7,7 +7,7 @@ against a naive per-class loop, measured side by side in one process.
 MODEL defaults to results/models/mnist_mlp/seed0/model.keras. All passes go through the same
 batches of compiled (tf.function) calls on the 10,000 flattened test digits:
   forward      the model's class probabilities, returned to NumPy;
-  jacobian     what the rule runs (`mnist.mean_jacobians`, per target): the primitive's
+  jacobian     what the rule runs (`compute.mean_jacobians`, per target): the primitive's
                vectorised all-classes Jacobian (`gradients.mean_gradient(..., classes="all")`,
                one batch_jacobian per batch) taken with respect to the first layer's
                pre-activation z = x W + b, then mapped back to the pixels by W.T (exact chain
@@ -45,9 +45,10 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from inputgrad import gradients
-    from inputgrad.config import compose
-    from inputgrad.mnist import load_data, mean_jacobians, model_fn
+    from inputgrad.core import gradients
+    from inputgrad.core.models import model_fn
+    from inputgrad.infra.config import compose
+    from inputgrad.sections.mnist.compute import load_data, mean_jacobians
 
     if not Path(args.model).exists():
         raise SystemExit(f"model file {args.model} not found (train it: snakemake mnist)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +20,18 @@ START, END = "<!-- rulegraph:start -->", "<!-- rulegraph:end -->"
 
 def rulegraph() -> str:
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    out = subprocess.run([snakemake, "--rulegraph", "mermaid-js", "--quiet", "all"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    # The repository's own config, named explicitly (the Snakefile's `configfile:` is relative
+    # to the working directory), and an empty scratch project: the graph does not depend on
+    # what results/ holds, and nothing is written into the checkout.
+    with tempfile.TemporaryDirectory() as work:
+        proc = subprocess.run(
+            [snakemake, "-s", str(ROOT / "Snakefile"), "-d", work,
+             "--configfile", str(ROOT / "config" / "config.yaml"),
+             "--rulegraph", "mermaid-js", "--quiet", "all"],
+            capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"snakemake --rulegraph failed:\n{proc.stderr[-4000:]}")
+    out = proc.stdout
     lines = out[out.index("---"):].strip().splitlines()
     # Snakemake prints the edges in no fixed order; sort them so the block is reproducible
     nodes = [line for line in lines if "-->" not in line]

@@ -8,12 +8,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
-    """The whole workflow, once, on synthetic data in the real on-disk formats (smoke profile)."""
-    from inputgrad.smoke import make_mirror
+    """The whole workflow, once, on synthetic data in the real on-disk formats, with the smoke
+    config (.test/config/config.yaml, copied into the project by `workflow_utils.snakemake`)."""
+    from inputgrad.data.smoke import make_mirror
     from workflow_utils import snakemake
 
     base = tmp_path_factory.mktemp("smoke")
     mirror = make_mirror(base / "mirror")
     work = base / "work"
-    _, log = snakemake(work, "--cores", "4", "--config", "profile=smoke", mirror=mirror)
+    _, log = snakemake(work, "--cores", "4", mirror=mirror)
     return {"work": work, "mirror": mirror, "log": log}

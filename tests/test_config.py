@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inputgrad.config import ConfigError, compose, validate_config
+from inputgrad.infra.config import compose, validate_config
+from inputgrad.infra.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -16,15 +17,46 @@ def repo_config():
 
 def test_repo_config_is_valid_and_defaults_fill():
     cfg = validate_config({}, SCHEMA)
-    assert cfg["profile"] == "full" and cfg["data"]["retries"] == 3
+    assert cfg["profile"] == "full" and cfg["download"]["retries"] == 3
     assert cfg["tracking"]["experiment"] == "inputgrad"
     validate_config(repo_config(), SCHEMA)
 
 
+def test_smoke_config_is_the_defaults_but_profile_and_counts():
+    smoke = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
+    assert validate_config(dict(smoke), SCHEMA) == smoke
+    defaults = validate_config({}, SCHEMA)
+    defaults["download"]["canonical_counts"] = False
+    assert smoke == {**defaults, "profile": "smoke", "seeds": [0]}
+
+
+def test_seeds_from_the_command_line_are_integers_and_unique():
+    assert validate_config({"seeds": ["0", "1", "2"]}, SCHEMA)["seeds"] == [0, 1, 2]
+    with pytest.raises(ConfigError, match="non-unique"):
+        validate_config({"seeds": [0, 0]}, SCHEMA)
+    with pytest.raises(ConfigError, match="seeds.0"):
+        validate_config({"seeds": ["one"]}, SCHEMA)
+
+
+def schema_keys(schema, prefix=""):
+    for key, sub in schema.get("properties", {}).items():
+        yield prefix + key
+        yield from schema_keys(sub, f"{prefix}{key}.")
+
+
+def test_config_readme_describes_every_key_and_group():
+    readme = (ROOT / "config" / "README.md").read_text()
+    schema = yaml.safe_load(SCHEMA.read_text())
+    missing = [key for key in schema_keys(schema) if f"`{key}`" not in readme]
+    missing += [group.name for group in HYDRA.iterdir()
+                if group.is_dir() and f"`{group.name}/`" not in readme]
+    assert not missing, f"config/README.md does not describe {missing}"
+
+
 def test_unknown_key_is_named():
     cfg = repo_config()
-    cfg["data"]["mirorr"] = "/tmp"
-    with pytest.raises(ConfigError, match=r"unknown config key 'data\.mirorr'"):
+    cfg["download"]["mirorr"] = "/tmp"
+    with pytest.raises(ConfigError, match=r"unknown config key 'download\.mirorr'"):
         validate_config(cfg, SCHEMA)
 
 

@@ -6,10 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from inputgrad.download import (
-    ChecksumMismatch, MirrorFileMissing, NetworkError, Source, fetch, read_sha256sums,
-    resolve_mirror, verify,
+from inputgrad.data.download import (
+    ChecksumMismatch,
+    MirrorFileMissing,
+    NetworkError,
+    Source,
+    fetch,
+    read_sha256sums,
+    resolve_mirror,
+    verify,
 )
+from inputgrad.infra.errors import DataError, InputgradError
 
 PAYLOAD = b"inputgrad test payload\n" * 1000
 
@@ -37,6 +44,12 @@ def test_verify_good_bad_truncated(tmp_path):
         verify(short, src)
     msg = str(err.value)
     assert src.sha256 in msg and hashlib.sha256(PAYLOAD[:100]).hexdigest() in msg
+
+
+def test_download_errors_are_named_data_errors():
+    # the shared stage path turns these into one line in the rule's log (infra.stage)
+    for error in (ChecksumMismatch, MirrorFileMissing, NetworkError):
+        assert issubclass(error, DataError) and issubclass(error, InputgradError)
 
 
 def test_mirror_canonical_copy(tmp_path):
@@ -104,7 +117,7 @@ class FlakyHandler(http.server.BaseHTTPRequestHandler):
 
 
 def test_download_retries_transient_error_and_logs_progress(tmp_path, caplog, monkeypatch):
-    monkeypatch.setattr("inputgrad.download.time.sleep", lambda s: None)
+    monkeypatch.setattr("inputgrad.data.download.time.sleep", lambda s: None)
     server = http.server.HTTPServer(("127.0.0.1", 0), FlakyHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -129,7 +142,7 @@ def test_read_sha256sums_and_mirror_resolution(tmp_path, monkeypatch):
 
 
 def test_canonical_sources_match_published_checksums():
-    from inputgrad.download import SOURCES
+    from inputgrad.data.download import SOURCES
 
     assert SOURCES["mnist.npz"].sha256.startswith("731c5ac6")
     assert SOURCES["aclImdb_v1.tar.gz"].sha256.startswith("c40f74a1")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from inputgrad.cli import main
+from inputgrad.core.models import build, split_embedding
 from inputgrad.explain import encode_text, explain_array
-from inputgrad.models import build
 
 
 @pytest.fixture
@@ -35,13 +35,18 @@ def test_embedding_model_per_token_scores(cnn):
     np.testing.assert_allclose(res["per_token"], np.linalg.norm(res["attributions"], axis=-1))
     ig = explain_array(model, ids, "integrated_gradients", "logit", steps=64)
     assert np.abs(ig["completeness_gap"]).max() < 0.05
+    assert split_embedding(model) is split_embedding(model)  # one split, one trace per model
+    sg = explain_array(model, ids, "smoothgrad", "probability", samples=4, noise=0.05)
+    assert sg["attributions"].shape == (3, 12, 4)
+    np.testing.assert_allclose(sg["per_token"], np.linalg.norm(sg["attributions"], axis=-1))
 
 
 def test_cli_text_and_array(cnn, tmp_path, capsys):
     _, path = cnn
     index = tmp_path / "index.json"
     index.write_text(json.dumps({"great": 1, "movie": 2, "bad": 3}))
-    assert main(["explain", str(path), "--text", "great movie, not bad", "--word-index", str(index)]) == 0
+    assert main(["explain", str(path), "--text", "great movie, not bad",
+                 "--word-index", str(index)]) == 0
     out = capsys.readouterr().out
     assert "prediction (probability)" in out and "[not]" in out
     pixels = tmp_path / "x.npy"
@@ -49,10 +54,14 @@ def test_cli_text_and_array(cnn, tmp_path, capsys):
     logreg = build({"name": "mnist_logreg"})
     logreg.save(tmp_path / "lr.keras")
     out_file = tmp_path / "att.npz"
-    assert main(["explain", str(tmp_path / "lr.keras"), "--input", str(pixels), "--output", "logit",
-                 "--target", "3", "--out", str(out_file)]) == 0
+    assert main(["explain", str(tmp_path / "lr.keras"), "--input", str(pixels),
+                 "--output", "logit", "--target", "3", "--out", str(out_file)]) == 0
+    weights = logreg.get_layer("logits").kernel.numpy()[:, 3]
     with np.load(out_file) as res:  # a linear model's logit gradient is its weight column
-        np.testing.assert_allclose(res["attributions"][0], logreg.get_layer("logits").kernel.numpy()[:, 3],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(res["attributions"][0], weights, rtol=1e-6)
+    assert main(["explain", str(tmp_path / "lr.keras"), "--input", str(pixels),
+                 "--method", "integrated_gradients", "--steps", "8", "--output", "logit",
+                 "--out", str(out_file)]) == 0
+    assert "IG completeness gap" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="does not exist"):
         main(["explain", str(tmp_path / "nope.keras"), "--input", str(pixels)])

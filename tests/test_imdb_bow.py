@@ -1,14 +1,27 @@
 """Paper 5.2 section logic: bag of words, ḡ, Table 2, linear agreement (fast, real Keras)."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from inputgrad import gradients
-from inputgrad.imdb_bow import (bag_of_words, fit_threshold, gbar_frame, linear_agreement,
-                                mean_gradients, side_ranks, spearman, table2, table2_markdown)
-from inputgrad.models import build
-from inputgrad.seeding import seed_everything
+from inputgrad.core import gradients
+from inputgrad.core.models import build
+from inputgrad.core.seeding import seed_everything
+from inputgrad.core.stats import spearman
+from inputgrad.infra.errors import ConfigError
+from inputgrad.infra.io import load_npz
+from inputgrad.sections.imdb_bow import stages
+from inputgrad.sections.imdb_bow.compute import (
+    bag_of_words,
+    fit_threshold,
+    linear_agreement,
+    mean_gradients,
+    word_names,
+)
+from inputgrad.sections.imdb_bow.tables import gbar_frame, side_ranks, table2, table2_markdown
 
 
 def test_bag_of_words_hand_made():
@@ -93,7 +106,7 @@ def test_fit_threshold_and_agreement_hand_made():
     assert res["network"]["accuracy_test"] == 0.5 and res["network"]["accuracy_train"] == 1.0
 
 
-def test_spearman_matches_definition():
+def test_spearman_matches_definition():  # the core.stats copy this section ranks ḡ with
     a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     assert spearman(a, a ** 3) == pytest.approx(1.0)
     assert spearman(a, -a) == pytest.approx(-1.0)
@@ -130,5 +143,62 @@ def test_table2_ranks_and_exclusions():
     assert pd.isna(pw.loc["absent", "rank"])
     md = table2_markdown(t)
     assert "great" in md and "<oov>" not in md and "never" not in md
-    with pytest.raises(ValueError, match="paper_words.great"):
+    with pytest.raises(ConfigError, match="paper_words.great"):
         table2(frame, 2, {"great": "good"})
+
+
+def test_word_names_hand_made():
+    names = word_names({"the": 1, "good": 2, "rare": 40}, vocab_size=7, index_from=3)
+    assert names == ["<pad>", "<start>", "<oov>", "<unused>", "the", "good", ""]
+
+
+def _write_reviews(path, n, vocab, seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(3, 9, n)
+    word_ids = rng.integers(2, vocab + 2, lengths.sum()).astype(np.int32)  # OOV and ids >= V too
+    np.savez(path, word_ids=word_ids, token_idx=np.zeros_like(word_ids),
+             offsets=np.concatenate([[0], np.cumsum(lengths)]), review_id=np.arange(n),
+             rating=np.ones(n, np.int8), label=(np.arange(n) % 2).astype(np.int8))
+
+
+def test_stages_write_outputs_and_return_metrics(tmp_path):
+    """The rules' functions chained on tiny files in the real formats: every output is written,
+    metrics are returned (timings only there: no clock in result files)."""
+    from inputgrad.infra.config import compose
+
+    cfg = compose(Path(__file__).parents[1] / "config" / "hydra", "imdb_bow_mlp",
+                  profile="smoke")
+    vocab = 12
+    imdb = {**cfg["data"]["imdb"], "num_words": vocab}
+    for split, seed in (("train", 0), ("test", 1)):
+        _write_reviews(tmp_path / f"{split}.npz", 20, vocab, seed)
+    (tmp_path / "word_index.json").write_text(json.dumps({f"w{r}": r for r in range(1, 30)}))
+    _model(hidden=[4], vocab=vocab).save(tmp_path / "model.keras")
+    inputs = {"model": str(tmp_path / "model.keras"), "train": str(tmp_path / "train.npz"),
+              "test": str(tmp_path / "test.npz"), "word_index": str(tmp_path / "word_index.json")}
+    gbar = {k: str(tmp_path / f"imdb_bow_gbar.{k}") for k in ("npz", "csv", "json")}
+    gbar["scores"] = str(tmp_path / "imdb_bow_gbar_scores.npz")
+    metrics = stages.imdb_bow_gbar(inputs, gbar, {"cfg": {"data": {"imdb": imdb},
+                                                         "attribution": {"batch_size": 8}}})
+    assert set(metrics) == {"gbar_spearman_train_test_probability",
+                            "gbar_spearman_train_test_logit", "gradient_seconds_test",
+                            "gradient_seconds_train"}
+    summary = json.loads(Path(gbar["json"]).read_text())
+    assert "gradient_seconds" not in summary and summary["vocab_size"] == vocab
+    assert summary["spearman_train_test"]["logit"] == metrics["gbar_spearman_train_test_logit"]
+    assert set(load_npz(gbar["npz"])) == {"word_id", "gbar_test_probability", "gbar_test_logit",
+                                          "gbar_train_probability", "gbar_train_logit"}
+    assert len(load_npz(gbar["scores"])["test_logit"]) == 20
+
+    tables = {"csv": str(tmp_path / "table2_words.csv"), "md": str(tmp_path / "table2_words.md")}
+    stages.table2_words({"csv": gbar["csv"], "json": gbar["json"]}, tables,
+                        {"cfg": {"attribution": {"top_k": 2, "paper_words": {"w1": "positive"}}}})
+    assert "Spearman correlation" in Path(tables["md"]).read_text()
+    agreement = str(tmp_path / "bow_linear_agreement.json")
+    metrics = stages.bow_linear_agreement({"scores": gbar["scores"]}, {"json": agreement}, {})
+    assert metrics["bow_linear_agreement_t0"] == json.loads(
+        Path(agreement).read_text())["paper_rule_agreement_test"]
+    figure = {k: str(tmp_path / f"imdb_bow_gbar_figure.{k}") for k in ("png", "pdf")}
+    figure_inputs = {"csv": gbar["csv"], "scores": gbar["scores"], "agreement": agreement}
+    stages.imdb_bow_gbar_figure(figure_inputs, figure, {"cfg": {"figure": cfg["figure"]}})
+    assert all(Path(p).stat().st_size > 0 for p in figure.values())

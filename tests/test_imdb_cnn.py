@@ -1,14 +1,19 @@
 """Paper 5.1: per-word embedding gradients of the IMDB CNN, masking, argmax windows, Table 1."""
 
+import json
+
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-from inputgrad import gradients, imdb_cnn
-from inputgrad.data import Reviews, pad_reviews
-from inputgrad.io import save_npz, write_json
-from inputgrad.models import imdb_cnn as build_cnn
+from inputgrad.core import gradients
+from inputgrad.core.models import imdb_cnn as build_cnn
+from inputgrad.core.models import split_embedding
+from inputgrad.data.arrays import Reviews, pad_reviews
+from inputgrad.infra.errors import ConfigError, DataError
+from inputgrad.infra.io import load_npz, save_npz, write_json
+from inputgrad.sections.imdb_cnn import compute, stages, tables
 
 MAXLEN = 6
 # Conv1D kernel (kernel_size=3, embedding_dim=2, filters=1): per-offset weight vectors with
@@ -24,7 +29,7 @@ def hand_cnn():
     emb[1] = [10.0, 10.0]  # the start marker: a huge embedding wins the max pooling
     model.get_layer("embedding").set_weights([emb])
     head = model.get_layer("head")
-    conv, dense, out = [l for l in head.layers if l.weights]
+    conv, dense, out = [lay for lay in head.layers if lay.weights]
     conv.set_weights([KERNEL[:, :, None].astype(np.float32), np.zeros(1, np.float32)])
     dense.set_weights([np.ones((1, 1), np.float32), np.zeros(1, np.float32)])
     out.set_weights([np.ones((1, 1), np.float32), np.zeros(1, np.float32)])
@@ -43,6 +48,11 @@ def reviews_of(seqs, tokens=None):
                    rating=np.full(n, 9, np.int8), label=np.ones(n, np.int8))
 
 
+def save_reviews(path, reviews):
+    """The reviews in the prepared-data format (`data.arrays.load_reviews` reads it)."""
+    np.savez(path, **{k: getattr(reviews, k) for k in Reviews.__dataclass_fields__})
+
+
 def test_hand_cnn_gradient_shape_masking_and_argmax_window():
     model = hand_cnn()
     # review 0: 3 words -> [pad, pad, start, 3, 5, 2]; review 1: 7 words, truncated to the
@@ -50,12 +60,12 @@ def test_hand_cnn_gradient_shape_masking_and_argmax_window():
     reviews = reviews_of([[3, 5, 2], [4, 4, 4, 3, 5, 6, 7]])
     ids, position = pad_reviews(reviews, MAXLEN, start_char=1)
     np.testing.assert_array_equal(position, [[-1, -1, -1, 0, 1, 2], [1, 2, 3, 4, 5, 6]])
-    embedding, f = imdb_cnn.split_model(model)
+    embed, f = split_embedding(model)
 
-    grads, logits = gradients.gradient(f, embedding(ids).numpy(), "logit", classes=0)
+    grads, logits = gradients.gradient(f, embed(ids), "logit", classes=0)
     assert grads.shape == (2, MAXLEN, 2)  # one gradient vector per word column
 
-    norms, out = imdb_cnn.word_gradient_norms(embedding, f, ids, batch_size=1, chunk_size=1)
+    norms, out = compute.word_gradient_norms(model, ids, batch_size=1, chunk_size=1)
     np.testing.assert_allclose(out, logits[:, 0], rtol=1e-6)
     # review 0: the start-marker window (columns 2-4) wins the max pool; its gradient sits on
     # columns 2, 3, 4 with norms |K0| = 5, |K1| = 2, |K2| = 1. Review 1 (ids 4 4 3 5 6 7):
@@ -66,30 +76,30 @@ def test_hand_cnn_gradient_shape_masking_and_argmax_window():
     np.testing.assert_allclose(norms["probability"], norms["logit"] * (p * (1 - p))[:, None],
                                rtol=1e-4, atol=1e-12)
 
-    masked = imdb_cnn.mask_padding(norms["logit"], position)
+    masked = compute.mask_padding(norms["logit"], position)
     assert np.isnan(masked[0, :3]).all() and not np.isnan(masked[1]).any()
     # unmasked, the start marker (column 2) would be the argmax; masked it is the first word
     assert np.argmax(norms["logit"][0]) == 2
-    np.testing.assert_array_equal(imdb_cnn.top_window(masked[0], 3), [3, 4, 5])
-    np.testing.assert_array_equal(imdb_cnn.top_window(masked[1], 3), [3, 4, 5])
+    np.testing.assert_array_equal(compute.top_window(masked[0], 3), [3, 4, 5])
+    np.testing.assert_array_equal(compute.top_window(masked[1], 3), [3, 4, 5])
     assert position[0, 3] == 0 and position[1, 3] == 4  # token indices of the first words
-    assert [imdb_cnn.column_rank(masked[0], c) for c in (3, 4, 5)] == [1, 2, 3]
-    assert imdb_cnn.column_rank(masked[1], 0) == 4  # the zero-norm words come last
+    assert [compute.column_rank(masked[0], c) for c in (3, 4, 5)] == [1, 2, 3]
+    assert compute.column_rank(masked[1], 0) == 4  # the zero-norm words come last
     with pytest.raises(ValueError, match="masked"):
-        imdb_cnn.column_rank(masked[0], 1)
+        compute.column_rank(masked[0], 1)
 
 
 def test_reduce_inside_the_primitive_equals_reducing_outside():
     keras.utils.set_random_seed(0)
     model = build_cnn(num_words=10, maxlen=5, embedding_dim=4, filters=3, kernel_size=3,
                       hidden=2, dropout=0.0)
-    embedding, f = imdb_cnn.split_model(model)
-    x = embedding(np.random.default_rng(0).integers(0, 10, size=(5, 5))).numpy()
+    embed, f = split_embedding(model)
+    x = embed(np.random.default_rng(0).integers(0, 10, size=(5, 5)))
     full = list(gradients.gradient_batches(f, x, "probability", classes=0, batch_size=2))
     reduced = list(gradients.gradient_batches(f, x, "probability", classes=0, batch_size=2,
-                                              reduce=imdb_cnn.embedding_norm))
+                                              reduce=compute.embedding_norm))
     assert [r for r, _, _ in full] == [r for r, _, _ in reduced]
-    for (_, g, out), (_, norms, out_r) in zip(full, reduced):
+    for (_, g, out), (_, norms, out_r) in zip(full, reduced, strict=True):
         assert norms.shape == g.shape[:2]
         np.testing.assert_allclose(norms, np.linalg.norm(g, axis=-1), rtol=1e-6)
         np.testing.assert_array_equal(out, out_r)
@@ -99,10 +109,10 @@ def test_probability_norms_from_one_logit_pass_equal_a_direct_probability_pass()
     keras.utils.set_random_seed(1)
     model = build_cnn(num_words=10, maxlen=7, embedding_dim=4, filters=3, kernel_size=3,
                       hidden=2, dropout=0.0)
-    embedding, f = imdb_cnn.split_model(model)
+    embed, f = split_embedding(model)
     ids = np.random.default_rng(1).integers(0, 10, size=(6, 7))
-    norms, logits = imdb_cnn.word_gradient_norms(embedding, f, ids, batch_size=4, chunk_size=5)
-    direct, probs = gradients.gradient(f, embedding(ids).numpy(), "probability", classes=0)
+    norms, logits = compute.word_gradient_norms(model, ids, batch_size=4, chunk_size=5)
+    direct, probs = gradients.gradient(f, embed(ids), "probability", classes=0)
     np.testing.assert_allclose(norms["probability"], np.linalg.norm(direct, axis=-1),
                                rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(1 / (1 + np.exp(-logits)), probs[:, 0], rtol=1e-6)
@@ -125,13 +135,13 @@ def test_relu_after_max_pool_computes_the_keras_example_exactly():
 
 def test_window_is_shorter_at_the_end_and_ties_use_the_tiebreak():
     norms = np.array([np.nan, 0.1, 0.2, 0.9], np.float32)
-    np.testing.assert_array_equal(imdb_cnn.top_window(norms, 3), [3])
+    np.testing.assert_array_equal(compute.top_window(norms, 3), [3])
     zeros = np.array([np.nan, 0.0, 0.0, 0.0])  # saturated probability: all norms 0
     tie = np.array([np.nan, 1.0, 3.0, 2.0])
-    np.testing.assert_array_equal(imdb_cnn.top_window(zeros, 3, tie), [2, 3])
-    assert imdb_cnn.column_rank(zeros, 1, tie) == 3
+    np.testing.assert_array_equal(compute.top_window(zeros, 3, tie), [2, 3])
+    assert compute.column_rank(zeros, 1, tie) == 3
     with pytest.raises(ValueError, match="no word"):
-        imdb_cnn.top_window(np.full(3, np.nan), 3)
+        compute.top_window(np.full(3, np.nan), 3)
 
 
 @pytest.fixture
@@ -148,16 +158,16 @@ def test_embedding_gradients_match_finite_differences(float64_keras, output):
     keras.utils.set_random_seed(3)
     model = build_cnn(num_words=20, maxlen=7, embedding_dim=3, filters=4, kernel_size=3,
                       hidden=5, dropout=0.2)
-    embedding, f = imdb_cnn.split_model(model)
+    embed, f = split_embedding(model)
     ids = np.random.default_rng(0).integers(0, 20, size=(3, 7))
-    x = embedding(ids).numpy()
+    x = embed(ids)
     assert x.dtype == np.float64
     fd = gradients.finite_difference(f, x, output, eps=1e-4)[:, 0]
     grads, _ = gradients.gradient(f, x, output, classes=0)
     # the primitive feeds float32 inputs: agreement to float32 precision
     np.testing.assert_allclose(grads, fd, rtol=1e-4, atol=1e-6)
-    norms, _ = imdb_cnn.word_gradient_norms(embedding, f, ids, targets=(output,), batch_size=2,
-                                            chunk_size=2)
+    norms, _ = compute.word_gradient_norms(model, ids, targets=(output,), batch_size=2,
+                                           chunk_size=2)
     np.testing.assert_allclose(norms[output], np.linalg.norm(fd, axis=-1), rtol=1e-4, atol=1e-6)
 
 
@@ -169,27 +179,27 @@ def test_phrases_oov_marks_truncation_and_table_rows():
             [3, 4, 3, 4]]               # no phrase
     word_ids = [[9, 7, 2, 8, 9], [7, 3, 8, 4, 4, 4, 4, 4], [9, 3, 9, 4, 7, 3, 8], [5, 4, 5, 4]]
     reviews = reviews_of(word_ids, toks)
-    assert imdb_cnn.display_tokens(reviews, 0, vocab, oov_char=2) == [
+    assert compute.display_tokens(reviews, 0, vocab, oov_char=2) == [
         "bad", "lack", "[of]", "credibility", "good"]
-    assert imdb_cnn.find_phrase(["a", "b", "a", "b"], ["a", "b"]) == [0, 2]
+    assert compute.find_phrase(["a", "b", "a", "b"], ["a", "b"]) == [0, 2]
 
     phrases = ["Lack of credibility!", "ape was outstanding"]
-    sel = imdb_cnn.select_reviews(reviews, vocab, phrases, n_random=5, seed=0)
+    sel = compute.select_reviews(reviews, vocab, phrases, n_random=5, seed=0)
     by_index = {s["index"]: s for s in sel}
     assert by_index[2]["selection"] == "paper: Lack of credibility!; paper: ape was outstanding"
     assert [s["index"] for s in sel if s["selection"] == "random"] == [3]  # only non-paper left
-    assert imdb_cnn.phrase_counts(sel, phrases) == {phrases[0]: 3, phrases[1]: 1}
+    assert tables.phrase_counts(sel, phrases) == {phrases[0]: 3, phrases[1]: 1}
 
     ids, position = pad_reviews(reviews, MAXLEN, start_char=1)
     rng = np.random.default_rng(1)
-    logit_norms = imdb_cnn.mask_padding(rng.random(ids.shape).astype(np.float32) + 0.1, position)
+    logit_norms = compute.mask_padding(rng.random(ids.shape).astype(np.float32) + 0.1, position)
     logit_norms[0, position[0] == 3] = 9.0   # review 0: 'credibility' is the top word
     grads = {"norms_logit": logit_norms, "norms_probability": logit_norms * 0.25,
              "position": position, "probability": np.full(4, 0.5, np.float32),
              "review_id": reviews.review_id}
     attr = {"rank_by": "probability", "window": 3,
             "table": {"paper_phrases": phrases, "random_reviews": 5, "random_seed": 0}}
-    table, counts = imdb_cnn.table1(grads, reviews, vocab, attr, oov_char=2)
+    table, counts = tables.table1(grads, reviews, vocab, attr, oov_char=2)
     rows = table.set_index("review_id")
     assert len(table) == 4 and counts == {phrases[0]: 3, phrases[1]: 1}
     assert rows.loc["pos/0_9", "expression"] == "credibility good"  # window cut at the end
@@ -209,35 +219,88 @@ def test_phrases_oov_marks_truncation_and_table_rows():
     assert rows.loc["pos/0_9", "phrase_rank"] == 1 + int((valid > logit_norms[0, col]).sum())
 
     grads["review_id"] = grads["review_id"][::-1]
-    with pytest.raises(ValueError, match="same order"):
-        imdb_cnn.table1(grads, reviews, vocab, attr, oov_char=2)
+    with pytest.raises(DataError, match="same order"):
+        tables.table1(grads, reviews, vocab, attr, oov_char=2)
+
+
+def test_empty_reviews_are_never_drawn_and_the_draw_is_unchanged_without_them():
+    vocab = ["lack", "of", "credibility", "good", "film"]
+    full = [[3, 4], [4], [3, 3, 4], [4, 3], [3], [4, 4, 4]]
+    # without empty reviews: the seeded draw over the non-paper reviews, as before
+    sel = compute.select_reviews(reviews_of(full, full), vocab, ["lack of"], n_random=3, seed=7)
+    expected = np.random.default_rng(7).choice(np.arange(6), size=3, replace=False)
+    assert [s["index"] for s in sel] == [int(i) for i in expected]
+    # reviews 1 and 4 emptied: never drawn, whatever the sample size; the rest drawn as before
+    seqs = [s if i not in (1, 4) else [] for i, s in enumerate(full)]
+    reviews = reviews_of(seqs, seqs)
+    sel = compute.select_reviews(reviews, vocab, ["lack of"], n_random=10, seed=7)
+    assert sorted(s["index"] for s in sel) == [0, 2, 3, 5]
+    sel = compute.select_reviews(reviews, vocab, ["lack of"], n_random=2, seed=7)
+    expected = np.random.default_rng(7).choice([0, 2, 3, 5], size=2, replace=False)
+    assert [s["index"] for s in sel] == [int(i) for i in expected]
+    # so Table 1 has a word for every row
+    ids, position = pad_reviews(reviews, MAXLEN, start_char=1)
+    norms = compute.mask_padding(np.ones(ids.shape, np.float32), position)
+    grads = {"norms_logit": norms, "position": position, "review_id": reviews.review_id,
+             "probability": np.full(6, 0.5, np.float32)}
+    attr = {"rank_by": "logit", "window": 3,
+            "table": {"paper_phrases": ["lack of"], "random_reviews": 10, "random_seed": 7}}
+    table, _ = tables.table1(grads, reviews, vocab, attr, oov_char=2)
+    assert len(table) == 4 and (table["review_words"] > 0).all()
+
+
+def test_word_gradient_stage_saves_arrays_and_no_clock(tmp_path):
+    model = hand_cnn()
+    model.save(tmp_path / "model.keras")
+    reviews = reviews_of([[3, 5, 2], [4, 4, 4, 3, 5, 6, 7]])
+    save_reviews(tmp_path / "test.npz", reviews)
+    cfg = {"model": {"maxlen": MAXLEN}, "data": {"imdb": {"start_char": 1}},
+           "attribution": {"targets": ["probability", "logit"], "batch_size": 1,
+                           "chunk_size": 1}}
+    out = {"gradients": tmp_path / "g.npz", "summary": tmp_path / "g.json"}
+    metrics = stages.imdb_cnn_word_gradients(
+        {"model": str(tmp_path / "model.keras"), "test": str(tmp_path / "test.npz")}, out,
+        {"cfg": cfg})
+    assert set(metrics) == {"word_gradients_seconds", "word_gradients_accuracy"}
+    assert json.loads(out["summary"].read_text()) == {"accuracy": 1.0}  # no wall-clock time
+    saved = load_npz(out["gradients"])
+    assert list(saved) == ["norms_logit", "norms_probability", "position", "logit",
+                           "probability", "label", "review_id"]
+    np.testing.assert_allclose(saved["norms_logit"],
+                               [[np.nan] * 3 + [2, 1, 0], [0, 0, 0, 5, 2, 1]], atol=1e-6)
+    np.testing.assert_array_equal(saved["review_id"], reviews.review_id)
+    cfg["attribution"]["targets"] = ["logits"]
+    with pytest.raises(ConfigError, match="attribution.targets"):
+        stages.imdb_cnn_word_gradients({"model": "unused", "test": "unused"}, out, {"cfg": cfg})
 
 
 def test_views_render_from_saved_arrays(tmp_path):
     vocab = ["lack", "of", "credibility", "good", "film"]
     reviews = reviews_of([[3, 4, 5, 6, 7], [6, 6, 6, 6]], [[3, 0, 1, 2, 4], [3, 4, 3, 4]])
     ids, position = pad_reviews(reviews, MAXLEN, start_char=1)
-    norms = imdb_cnn.mask_padding(np.linspace(0.1, 1, ids.size).reshape(ids.shape)
-                                  .astype(np.float32), position)
+    norms = compute.mask_padding(np.linspace(0.1, 1, ids.size).reshape(ids.shape)
+                                 .astype(np.float32), position)
     grads = {"norms_logit": norms, "norms_probability": norms / 4, "position": position,
              "probability": np.array([0.2, 0.9], np.float32), "review_id": reviews.review_id,
              "logit": np.zeros(2, np.float32), "label": reviews.label}
-    npz, tokens = tmp_path / "g.npz", tmp_path / "tokens.json"
+    npz, tokens, test = tmp_path / "g.npz", tmp_path / "tokens.json", tmp_path / "test.npz"
     save_npz(npz, grads)
-    np.savez(tmp_path / "test.npz", **{k: getattr(reviews, k) for k in Reviews.__dataclass_fields__})
+    save_reviews(test, reviews)
     write_json(tokens, vocab)
-    hyper = {"model": {"maxlen": MAXLEN, "embedding_dim": 2},
-             "data": {"imdb": {"oov_char": 2, "num_words": 8}},
-             "attribution": {"rank_by": "probability", "window": 3,
-                             "table": {"paper_phrases": ["lack of credibility"],
-                                       "random_reviews": 1, "random_seed": 0}}}
+    cfg = {"model": {"maxlen": MAXLEN, "embedding_dim": 2},
+           "data": {"imdb": {"oov_char": 2, "num_words": 8}},
+           "attribution": {"rank_by": "probability", "window": 3,
+                           "table": {"paper_phrases": ["lack of credibility"],
+                                     "random_reviews": 1, "random_seed": 0}}}
+    inputs = {"gradients": str(npz), "test": str(test), "tokens": str(tokens)}
     csv, md = tmp_path / "t.csv", tmp_path / "t.md"
-    imdb_cnn.make_table1(npz, tmp_path / "test.npz", tokens, csv, md, hyper)
+    stages.table1_expressions(inputs, {"csv": csv, "md": md}, {"cfg": cfg})
     assert "Paper phrases matched in “lack of credibility”: 1 review(s)" in md.read_text()
-    fig = {"paper_reviews": 3, "random_reviews": 1, "cmap": "Reds", "context_words": 2,
-           "font_size": 9, "width_in": 6, "dpi": 50}
+    cfg["figure"] = {"paper_reviews": 3, "random_reviews": 1, "cmap": "Reds",
+                     "context_words": 2, "font_size": 9, "width_in": 6, "dpi": 50}
     html, png = tmp_path / "v.html", tmp_path / "v.png"
-    imdb_cnn.make_views(csv, npz, tmp_path / "test.npz", tokens, html, png, hyper, fig)
+    stages.table1_expressions_figure({**inputs, "table": str(csv)}, {"html": html, "png": png},
+                                     {"cfg": cfg})
     text = html.read_text()
     assert "credibility" in text and "title='norm" in text and text.count("<h2>") == 2
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -249,7 +312,10 @@ def test_smoke_workflow_table1_and_views(smoke_run):
     for phrase in ("fantastic film total", "lack of credibility", "ape was outstanding"):
         assert (table["paper_phrase"] == phrase).any(), phrase
     assert table["phrase_rank"].dropna().between(1, 64).all()
-    with np.load(work / "attributions" / "imdb_cnn" / "seed0" / "word_gradients.npz") as g:
+    attributions = work / "attributions" / "imdb_cnn" / "seed0"
+    with np.load(attributions / "imdb_cnn_word_gradients.npz") as g:
         assert g["norms_probability"].shape == g["position"].shape == (48, 64)
         assert np.array_equal(np.isnan(g["norms_logit"]), g["position"] < 0)
-    assert "[unseenword]" in (work / "figures" / "imdb_cnn_word_gradients.html").read_text()
+    assert "seconds" not in json.loads((attributions / "imdb_cnn_word_gradients.json").read_text())
+    figure = work / "figures" / "table1_expressions_figure.html"
+    assert "[unseenword]" in figure.read_text()

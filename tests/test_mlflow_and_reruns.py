@@ -7,7 +7,7 @@ import shutil
 import yaml
 from mlflow.tracking import MlflowClient
 
-from workflow_utils import snakemake
+from workflow_utils import ROOT, snakemake
 
 MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
 
@@ -29,8 +29,9 @@ def test_one_complete_run_per_model(smoke_run):
         assert run.info.status == "FINISHED"
         run_id = (work / f"results/models/{model}/seed0/run_id.txt").read_text().strip()
         assert run.info.run_id == run_id
+        # params: the training rule's params {"cfg": resolved config, "seed": int}, flattened
         epochs = int(run.data.params["train.epochs"])
-        assert "model.name" in run.data.params and run.data.params["seed"] == "0"
+        assert run.data.params["model.name"] == model and run.data.params["seed"] == "0"
         assert len(client.get_metric_history(run_id, "loss")) == epochs
         assert len(client.get_metric_history(run_id, "accuracy")) == epochs
         assert "test_accuracy" in run.data.metrics
@@ -40,31 +41,39 @@ def test_one_complete_run_per_model(smoke_run):
         assert top - {"model", "training", "config.json"}, f"{model}: only {top}"
 
 
+def hydra_config(work):
+    """`--config hydra_dir=<the project's own copy>`: Hydra configs are read from the
+    repository, so a test that edits them works on a copy inside its scratch project."""
+    return ["--config", f"hydra_dir={work / 'hydra'}"]
+
+
 def dry_run(work):
-    _, out = snakemake(work, "-n", "--config", "profile=smoke", "--cores", "1")
+    _, out = snakemake(work, "-n", *hydra_config(work), "--cores", "1")
     return sorted(set(re.findall(r"^rule (\w+):", out, re.M)) - {"all"}), out
 
 
 def edited_copy(smoke_run, tmp_path, relpath, edit):
-    """A copy of the finished smoke project (results, metadata, config) with one config edit."""
+    """A copy of the finished smoke project (results, metadata, config) plus a copy of the
+    repository's config/hydra as hydra/, with one edit of the Hydra file `relpath`."""
     work = tmp_path / "work"
     shutil.copytree(smoke_run["work"], work)
-    path = work / relpath
+    shutil.copytree(ROOT / "config" / "hydra", work / "hydra")
+    path = work / "hydra" / relpath
     doc = yaml.safe_load(path.read_text())
     edit(doc)
     text = yaml.safe_dump(doc, sort_keys=False)
-    path.write_text("# @package _global_\n" + text if "experiment" in relpath else text)
+    path.write_text("# @package _global_\n" + text if relpath.startswith("experiment/") else text)
     return work
 
 
 def test_unchanged_copy_reruns_nothing(smoke_run, tmp_path):
-    work = edited_copy(smoke_run, tmp_path, "config/hydra/data/default.yaml", lambda d: None)
+    work = edited_copy(smoke_run, tmp_path, "data/default.yaml", lambda d: None)
     rules, out = dry_run(work)
     assert rules == [], out[-3000:]
 
 
 def test_figure_style_change_reruns_only_that_figure(smoke_run, tmp_path):
-    work = edited_copy(smoke_run, tmp_path, "config/hydra/experiment/mnist_mlp.yaml",
+    work = edited_copy(smoke_run, tmp_path, "experiment/mnist_mlp.yaml",
                        lambda d: d["figure"].update(cmap="PuOr_r"))
     rules, out = dry_run(work)
     # the figure rule reruns for its params; the report only because it embeds the new PNG
@@ -76,7 +85,7 @@ def test_figure_style_change_reruns_only_that_figure(smoke_run, tmp_path):
 
 
 def test_model_hyperparameter_change_reruns_model_and_dependents_only(smoke_run, tmp_path):
-    work = edited_copy(smoke_run, tmp_path, "config/hydra/model/imdb_bow_mlp.yaml",
+    work = edited_copy(smoke_run, tmp_path, "model/imdb_bow_mlp.yaml",
                        lambda d: d.update(dropout=d["dropout"] / 2))
     rules, out = dry_run(work)
     assert "train_imdb_bow_mlp" in rules, out[-3000:]
@@ -88,6 +97,7 @@ def test_snakemake_report_registers_tables_and_figures(smoke_run, tmp_path):
     out = tmp_path / "snakemake_report.html"
     snakemake(smoke_run["work"], "--report", str(out))
     page = out.read_text()
-    for name in ("table1_expressions", "table2_words", "bow_linear_agreement",
-                 "mnist_jacobian_vs_logreg", "imdb_bow_mean_gradient", "report.html"):
+    for name in ("table1_expressions", "table1_expressions_figure", "table2_words",
+                 "bow_linear_agreement", "imdb_bow_gbar_figure", "mnist_jacobian_table",
+                 "mnist_jacobian_figure", "attribution_deletion_figure", "paper_report.html"):
         assert name in page, name

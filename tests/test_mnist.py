@@ -5,10 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inputgrad import gradients, mnist
-from inputgrad.figures_mnist import make_figure, symmetric_limit
-from inputgrad.io import load_npz
-from inputgrad.models import build
+from inputgrad.core import gradients
+from inputgrad.core.models import build, model_fn
+from inputgrad.core.stats import pearson_rows, softmax
+from inputgrad.infra.errors import ConfigError
+from inputgrad.infra.io import load_npz
+from inputgrad.sections.mnist import compute as mnist
+from inputgrad.sections.mnist import stages
+from inputgrad.sections.mnist.tables import correlation_table
+from inputgrad.sections.mnist.views import symmetric_limit
 
 FIGURE = {"cmap": "RdBu_r", "scale_quantile": 1.0, "width_in": 8, "height_in": 2.5, "dpi": 40,
           "font_size": 7, "style": "white"}
@@ -41,7 +46,7 @@ def _digits(n, seed=1):
 def test_logreg_logit_jacobian_is_its_weight_matrix():
     model = _randomize(build({"name": "mnist_logreg"}))
     x = mnist.flatten(_digits(6))
-    jac, logits = gradients.gradient(mnist.model_fn(model), x, output="logit", classes="all")
+    jac, logits = gradients.gradient(model_fn(model), x, output="logit", classes="all")
     weights, bias = mnist.dense_weights(model)
     assert jac.shape == (6, 10, 784) and logits.shape == (6, 10) and weights.shape == (10, 784)
     for i in range(len(x)):  # exactly W (= kernel.T) for every example
@@ -56,10 +61,10 @@ def test_logreg_probability_jacobian_is_softmax_chain_rule():
     model = _randomize(build({"name": "mnist_logreg"}), scale=0.05)
     x = mnist.flatten(_digits(5, seed=2))
     weights, bias = mnist.dense_weights(model)
-    p = mnist._softmax(x.astype(np.float64) @ weights.T + bias)
+    p = softmax(x.astype(np.float64) @ weights.T + bias)
     # d p_c / d x = sum_k p_c (delta_ck - p_k) W_k
     expected = np.einsum("nc,nck,kd->ncd", p, np.eye(10)[None] - p[:, None, :], weights)
-    jac, _ = gradients.gradient(mnist.model_fn(model), x, output="probability", classes="all")
+    jac, _ = gradients.gradient(model_fn(model), x, output="probability", classes="all")
     np.testing.assert_allclose(jac, expected, rtol=1e-4, atol=1e-6)
 
 
@@ -69,7 +74,7 @@ def test_mlp_jacobian_matches_finite_differences(float64, output):
     model = _randomize(build({"name": "mnist_mlp", "inputs": 784, "hidden": [24, 24]}), scale=0.1)
     assert model.get_layer("logits").kernel.dtype == "float64"
     x = mnist.flatten(_digits(3, seed=3)).astype(np.float64)
-    f = mnist.model_fn(model)
+    f = model_fn(model)
     jac, _ = gradients.gradient(f, x, output=output, classes="all")
     fd = gradients.finite_difference(f, x, output=output, eps=1e-4)
     assert jac.shape == fd.shape == (3, 10, 784)
@@ -101,31 +106,45 @@ def test_rules_write_arrays_of_the_paper_shapes(tmp_path):
              y_test=np.arange(12) % 10)
     model = _randomize(build({"name": "mnist_logreg"}), scale=0.05)
     model.save(tmp_path / "model.keras")
-    hyper = {"model": {"name": "mnist_logreg"},
-             "attribution": {"targets": ["probability", "logit"], "batch_size": 5}}
-    summary = mnist.compute_jacobians(tmp_path / "model.keras", data, tmp_path / "jac.npz", hyper)
-    mnist.save_weights(tmp_path / "model.keras", tmp_path / "w.npz")
+    inputs = {"model": str(tmp_path / "model.keras"), "data": str(data)}
+    cfg = {"model": {"name": "mnist_logreg"},
+           "attribution": {"targets": ["probability", "logit"], "batch_size": 5}}
+    metrics = stages.mnist_jacobian(inputs, {"jacobian": tmp_path / "jac.npz"}, {"cfg": cfg})
+    stages.mnist_logreg_weights(inputs, {"weights": tmp_path / "w.npz"}, {})
     jac, w = load_npz(tmp_path / "jac.npz"), load_npz(tmp_path / "w.npz")
     assert jac["probability"].shape == jac["logit"].shape == w["weights"].shape == (10, 784)
     assert int(jac["n"]) == 12 and jac["mean_probability"].shape == (10,)
-    assert summary["logit_jacobian_minus_weights_max_abs"] < 1e-6
+    assert metrics["logit_jacobian_minus_weights_max_abs"] < 1e-6
+    assert set(metrics) == {"factorised_gap_probability", "factorised_gap_logit",
+                            "logit_jacobian_minus_weights_max_abs", "mnist_jacobian_seconds"}
+    assert max(metrics["factorised_gap_probability"], metrics["factorised_gap_logit"]) < 1e-5
     np.testing.assert_allclose(jac["logit"], w["weights"], atol=1e-6)
-    np.testing.assert_allclose(jac["probability"].sum(axis=0), 0, atol=1e-6)  # probabilities sum to 1
-    with pytest.raises(ValueError, match="attribution.targets"):
-        mnist.compute_jacobians(tmp_path / "model.keras", data, tmp_path / "x.npz",
-                                {**hyper, "attribution": {"targets": ["prob"], "batch_size": 5}})
+    # the class probabilities sum to 1, so their mean Jacobians sum to 0
+    np.testing.assert_allclose(jac["probability"].sum(axis=0), 0, atol=1e-6)
+    bad = {**cfg, "attribution": {"targets": ["prob"], "batch_size": 5}}
+    with pytest.raises(ConfigError, match="attribution.targets"):
+        stages.mnist_jacobian(inputs, {"jacobian": tmp_path / "x.npz"}, {"cfg": bad})
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_train_mnist_checks_the_pixel_count(tmp_path):
+    data = tmp_path / "mnist.npz"
+    np.savez(data, x_train=_digits(4), y_train=np.arange(4), x_test=_digits(2),
+             y_test=np.arange(2))
+    with pytest.raises(ConfigError, match="model.inputs"):
+        stages.train_mnist({"data": str(data)}, {}, {"cfg": {"model": {"inputs": 100}}, "seed": 0})
 
 
 def test_correlation_table_is_per_digit_pearson():
     rng = np.random.default_rng(5)
     weights = rng.normal(size=(10, 784))
     jac = {"probability": 2 * weights + rng.normal(size=(10, 784)), "logit": -weights}
-    df = mnist.correlation_table(jac, weights, {"probability": weights * 3})
+    df = correlation_table(jac, weights, {"probability": weights * 3})
     assert list(df.columns) == ["digit", "mlp_probability", "mlp_logit", "logreg_probability"]
     expected = [np.corrcoef(jac["probability"][c], weights[c])[0, 1] for c in range(10)]
     np.testing.assert_allclose(df["mlp_probability"], expected, rtol=1e-12)
     np.testing.assert_allclose(df[["mlp_logit", "logreg_probability"]], [[-1, 1]] * 10)
-    assert np.isnan(mnist.pearson_rows(np.ones((1, 4)), np.arange(4.0)[None]))[0]
+    assert np.isnan(pearson_rows(np.ones((1, 4)), np.arange(4.0)[None]))[0]
 
 
 def test_figure_renders_from_hand_made_arrays(tmp_path):
@@ -136,13 +155,15 @@ def test_figure_renders_from_hand_made_arrays(tmp_path):
     np.savez(tmp_path / "w.npz", weights=weights, bias=np.zeros(10))
     pd.DataFrame({"digit": range(10), "mlp_probability": np.linspace(0, 0.9, 10),
                   "mlp_logit": 0.5}).to_csv(tmp_path / "t.csv", index=False)
+    inputs = {"mlp": tmp_path / "mlp.npz", "weights": tmp_path / "w.npz",
+              "table": tmp_path / "t.csv"}
     png, pdf = tmp_path / "f.png", tmp_path / "f.pdf"
-    make_figure(tmp_path / "mlp.npz", tmp_path / "w.npz", tmp_path / "t.csv", png, pdf, FIGURE)
+    stages.mnist_jacobian_figure(inputs, {"png": png, "pdf": pdf}, {"cfg": {"figure": FIGURE}})
     assert png.read_bytes()[:4] == b"\x89PNG" and pdf.read_bytes()[:4] == b"%PDF"
     assert not list(tmp_path.glob(".f.*"))  # no temp files left behind
-    with pytest.raises(KeyError, match="cmap"):
-        make_figure(tmp_path / "mlp.npz", tmp_path / "w.npz", tmp_path / "t.csv", png, pdf,
-                    {k: v for k, v in FIGURE.items() if k != "cmap"})
+    no_cmap = {k: v for k, v in FIGURE.items() if k != "cmap"}
+    with pytest.raises(ConfigError, match="cmap"):
+        stages.mnist_jacobian_figure(inputs, {"png": png, "pdf": pdf}, {"cfg": {"figure": no_cmap}})
 
 
 def test_symmetric_limit():
@@ -150,5 +171,5 @@ def test_symmetric_limit():
     assert symmetric_limit(values) == 4.0
     assert symmetric_limit(np.zeros(3)) == 1.0
     assert symmetric_limit(values, 0.5) == pytest.approx(2.5)
-    with pytest.raises(ValueError, match="scale_quantile"):
+    with pytest.raises(ConfigError, match="scale_quantile"):
         symmetric_limit(values, 0)

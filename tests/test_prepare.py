@@ -1,8 +1,8 @@
 import numpy as np
 
-from inputgrad.data import Reviews, load_mnist, load_reviews, load_tokens, pad_reviews
-from inputgrad.prepare import prepare_imdb, prepare_mnist, tokenize, word_ids
-from inputgrad.smoke import make_mirror
+from inputgrad.data.arrays import Reviews, load_mnist, load_reviews, load_tokens, pad_reviews
+from inputgrad.data.prepare import prepare_imdb, prepare_mnist, tokenize, word_ids
+from inputgrad.data.smoke import make_mirror
 
 IMDB_CFG = {"num_words": 10, "start_char": 1, "oov_char": 2, "index_from": 3}
 
@@ -16,7 +16,8 @@ def test_tokenize_like_keras():
 def test_word_ids_keras_conventions():
     index = {"the": 1, "movie": 2, "was": 3, "great": 4, "rare": 9}
     # id = rank + 3; ids >= num_words (10) and unknown words become oov (2)
-    assert word_ids(["the", "movie", "was", "great", "rare", "zzz"], index, 10) == [4, 5, 6, 7, 2, 2]
+    tokens = ["the", "movie", "was", "great", "rare", "zzz"]
+    assert word_ids(tokens, index, 10) == [4, 5, 6, 7, 2, 2]
 
 
 def test_prepare_imdb_from_smoke_archive(tmp_path):

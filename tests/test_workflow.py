@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 
-from inputgrad.smoke import make_mirror
-from workflow_utils import ROOT, snakemake
+from inputgrad.data.smoke import make_mirror
+from workflow_utils import ROOT, SMOKE_CONFIG, snakemake
 
 
 def test_smoke_workflow_prepares_data_and_tracking(smoke_run):
@@ -41,7 +41,7 @@ def test_missing_mirror_file_is_named(tmp_path):
 
 def test_bad_config_key_stops_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "config/config.yaml").read_text() + "\nlearning_rate: 0.1\n")
+    bad.write_text((SMOKE_CONFIG / "config.yaml").read_text() + "\nlearning_rate: 0.1\n")
     code, out = snakemake(tmp_path / "work", "--cores", "1", "--configfile", str(bad), check=False)
     assert code != 0 and "unknown config key 'learning_rate'" in out
     assert not (tmp_path / "work" / "results").exists()

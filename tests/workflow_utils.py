@@ -8,14 +8,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+SMOKE_CONFIG = ROOT / ".test" / "config"
 
 
 def snakemake(workdir, *args, mirror=None, check=True, timeout=1500):
-    """Run the workflow with `workdir` as the project directory; it gets a copy of config/
-    (configs are read from the working directory) unless it has one already."""
+    """Run the workflow with `workdir` as the project directory. The Snakefile reads
+    config/config.yaml from the working directory, so the project gets a copy of the smoke
+    config (.test/config/) unless it has a config/ already; Hydra configs stay in the
+    repository (DAG key `hydra_dir`)."""
     workdir = Path(workdir)
     if not (workdir / "config").exists():
-        shutil.copytree(ROOT / "config", workdir / "config")
+        shutil.copytree(SMOKE_CONFIG, workdir / "config")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
     env.pop("INPUTGRAD_DATA_MIRROR", None)
     if mirror is not None:
@@ -24,5 +27,6 @@ def snakemake(workdir, *args, mirror=None, check=True, timeout=1500):
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{out[-6000:]}")
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{out[-6000:]}")
     return proc.returncode, out

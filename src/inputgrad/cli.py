@@ -6,9 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from .core.gradients import OUTPUTS
+from .core.methods import METHODS
+
 
 def cmd_smoke_data(args) -> int:
-    from .smoke import make_mirror
+    from .data.smoke import make_mirror
 
     out = make_mirror(args.out_dir, seed=args.seed)
     print(f"synthetic mirror written to {out}; use INPUTGRAD_DATA_MIRROR={out}")
@@ -17,6 +20,12 @@ def cmd_smoke_data(args) -> int:
 
 def _classes(value: str):
     return value if value in ("predicted", "all") else int(value)
+
+
+def options(args) -> dict:
+    """The chosen method's own options from the flags (other methods take none of them)."""
+    return {"integrated_gradients": {"steps": args.steps},
+            "smoothgrad": {"samples": args.samples, "noise": args.noise}}.get(args.method, {})
 
 
 def cmd_explain(args) -> int:
@@ -28,7 +37,7 @@ def cmd_explain(args) -> int:
     if not Path(args.model).is_file():
         raise SystemExit(f"explain: model file {args.model} does not exist")
     model = keras.models.load_model(args.model)
-    kw = {"steps": args.steps, "samples": args.samples, "noise": args.noise}
+    kw = options(args)
     if args.text is not None:
         table = explain_text(model, args.text, args.word_index, args.method, args.output, **kw)
         print(f"prediction ({args.output}): {table.attrs['prediction']:.4f}")
@@ -64,9 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--text", help="a review to explain (models with an Embedding layer)")
     ex.add_argument("--key", default="x", help="array name inside an .npz input")
     ex.add_argument("--word-index", default="results/data/raw/imdb_word_index.json")
-    ex.add_argument("--method", default="gradient",
-                    choices=["gradient", "gradient_x_input", "integrated_gradients", "smoothgrad"])
-    ex.add_argument("--output", default="probability", choices=["logit", "probability"])
+    ex.add_argument("--method", default="gradient", choices=list(METHODS))
+    ex.add_argument("--output", default="probability", choices=list(OUTPUTS))
     ex.add_argument("--target", default="predicted", help="predicted, all, or a class index")
     ex.add_argument("--steps", type=int, default=32, help="Integrated Gradients steps")
     ex.add_argument("--samples", type=int, default=16, help="SmoothGrad samples")

@@ -3,7 +3,9 @@
 from pathlib import Path
 
 from inputgrad.infra.config import compose, validate_config
+from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
+from inputgrad.infra.tracking import check_location
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
@@ -26,6 +28,11 @@ def hyper(experiment=None):
 
 CFG = {name: hyper(name) for name in [*MODELS, "checks"]}
 SHARED = hyper()
+# Before any job: every experiment's hyperparameters and the tracking location.
+validate_hyperparameters(
+    CFG, workflow.source_path("../schemas/hyperparameters.schema.yaml"), HYDRA_DIR, ROOT
+)
+check_location(TRACKING["uri"])
 
 
 def results(path):

@@ -4,16 +4,16 @@
 rule download:
     output:
         raw=results("data/raw/{file}"),
-    wildcard_constraints:
-        file="|".join(f.replace(".", r"\.") for f in RAW_FILES),
-    params:
-        download=config["download"],
     log:
         results("logs/download/{file}.log"),
     benchmark:
         results("benchmarks/download_{file}.tsv")
+    wildcard_constraints:
+        file="|".join(f.replace(".", r"\.") for f in RAW_FILES),
     conda:
         ENV
+    params:
+        cfg=config["download"],
     script:
         "../scripts/download.py"
 
@@ -30,6 +30,8 @@ rule prepare_mnist:
         results("benchmarks/prepare_mnist.tsv")
     conda:
         ENV
+    params:
+        cfg={"canonical_counts": config["download"]["canonical_counts"]},
     script:
         "../scripts/prepare_mnist.py"
 
@@ -43,14 +45,17 @@ rule prepare_imdb:
         test=results("data/imdb_test.npz"),
         tokens=results("data/imdb_tokens.json"),
         stats=results("data/imdb.json"),
-    params:
-        imdb=SHARED["data"]["imdb"],
     log:
         results("logs/prepare_imdb.log"),
     benchmark:
         results("benchmarks/prepare_imdb.tsv")
     conda:
         ENV
+    params:
+        cfg={
+            "imdb": SHARED["data"]["imdb"],
+            "canonical_counts": config["download"]["canonical_counts"],
+        },
     script:
         "../scripts/prepare_imdb.py"
 

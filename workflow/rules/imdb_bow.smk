@@ -1,134 +1,146 @@
 # Paper section 5.2: bag-of-words MLP on IMDB -> mean input gradient ḡ -> Table 2, linear rule.
+# Stage functions: inputgrad.sections.imdb_bow.stages; hyperparameters:
+# config/hydra/experiment/imdb_bow_mlp.yaml (model, train, attribution; figure style).
 
-IMDB_BOW = hyper("imdb_bow_mlp")
-IMDB_BOW_DIR = f"{RESULTS}/models/imdb_bow_mlp/seed{{seed}}"
-IMDB_BOW_ATTR = f"{RESULTS}/attributions/imdb_bow_mlp/seed{{seed}}"
-IMDB_BOW_CATEGORY = "5.2 IMDB bag of words"
+BOW = CFG["imdb_bow_mlp"]
+BOW_CATEGORY = "5.2 IMDB bag of words"
 
 
 rule train_imdb_bow_mlp:
     input:
-        train=f"{RESULTS}/data/imdb_train.npz",
-        test=f"{RESULTS}/data/imdb_test.npz",
-        experiment=f"{RESULTS}/mlflow/experiment_id.txt",
+        train=rules.prepare_imdb.output.train,
+        test=rules.prepare_imdb.output.test,
+        experiment=EXPERIMENT_ID,
     output:
-        model=f"{IMDB_BOW_DIR}/model.keras",
-        metrics=f"{IMDB_BOW_DIR}/metrics.json",
-        history=f"{IMDB_BOW_DIR}/history.csv",
-        run_id=f"{IMDB_BOW_DIR}/run_id.txt",
-    params:
-        model=IMDB_BOW["model"],
-        train=IMDB_BOW["train"],
-        imdb=IMDB_BOW["data"]["imdb"],
+        model=results("models/imdb_bow_mlp/seed{seed}/model.keras"),
+        metrics=results("models/imdb_bow_mlp/seed{seed}/metrics.json"),
+        history=results("models/imdb_bow_mlp/seed{seed}/history.csv"),
+        run_id=results("models/imdb_bow_mlp/seed{seed}/run_id.txt"),
     log:
-        f"{RESULTS}/logs/train_imdb_bow_mlp/seed{{seed}}.log",
+        results("logs/train_imdb_bow_mlp/seed{seed}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/train_imdb_bow_mlp_seed{{seed}}.tsv"
+        results("benchmarks/train_imdb_bow_mlp_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
+    params:
+        cfg=no_figure(BOW),
+        seed=seed_of,
+        track=track_training("imdb_bow_mlp"),
     script:
-        "../scripts/imdb_bow_train.py"
+        "../scripts/train_imdb_bow_mlp.py"
 
 
-rule imdb_bow_gradients:
+rule imdb_bow_gbar:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
         run_id=rules.train_imdb_bow_mlp.output.run_id,
-        train=f"{RESULTS}/data/imdb_train.npz",
-        test=f"{RESULTS}/data/imdb_test.npz",
-        word_index=f"{RESULTS}/data/raw/imdb_word_index.json",
+        train=rules.prepare_imdb.output.train,
+        test=rules.prepare_imdb.output.test,
+        word_index=results("data/raw/imdb_word_index.json"),
     output:
-        gbar=f"{IMDB_BOW_ATTR}/gbar.npz",
-        table=f"{IMDB_BOW_ATTR}/gbar.csv",
-        scores=f"{IMDB_BOW_ATTR}/scores.npz",
-        summary=f"{IMDB_BOW_ATTR}/gbar_summary.json",
-    params:
-        imdb=IMDB_BOW["data"]["imdb"],
-        batch_size=IMDB_BOW["attribution"]["batch_size"],
+        npz=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.npz"),
+        csv=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.csv"),
+        json=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.json"),
+        scores=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar_scores.npz"),
     log:
-        f"{RESULTS}/logs/imdb_bow_gradients/seed{{seed}}.log",
+        results("logs/imdb_bow_gbar/seed{seed}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/imdb_bow_gradients_imdb_bow_mlp_seed{{seed}}.tsv"
+        results("benchmarks/imdb_bow_gbar_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
+    params:
+        cfg={
+            "data": BOW["data"],
+            "attribution": {"batch_size": BOW["attribution"]["batch_size"]},
+        },
+        track=track("attributions"),
     script:
-        "../scripts/imdb_bow_gradients.py"
+        "../scripts/imdb_bow_gbar.py"
 
 
 rule table2_words:
     input:
-        table=expand(rules.imdb_bow_gradients.output.table, seed=PAPER_SEED),
-        summary=expand(rules.imdb_bow_gradients.output.summary, seed=PAPER_SEED),
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED),
+        csv=expand(rules.imdb_bow_gbar.output.csv, seed=PAPER_SEED)[0],
+        json=expand(rules.imdb_bow_gbar.output.json, seed=PAPER_SEED)[0],
+        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
     output:
         csv=report(
-            f"{RESULTS}/tables/table2_words.csv",
-            caption="../report/imdb_bow_table2.rst",
-            category=IMDB_BOW_CATEGORY,
+            results("tables/table2_words.csv"),
+            caption="../report/table2_words.rst",
+            category=BOW_CATEGORY,
         ),
-        md=f"{RESULTS}/tables/table2_words.md",
-    params:
-        top_k=IMDB_BOW["attribution"]["top_k"],
-        paper_words=IMDB_BOW["attribution"]["paper_words"],
+        md=results("tables/table2_words.md"),
     log:
-        f"{RESULTS}/logs/table2_words.log",
+        results("logs/table2_words.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/table2_words.tsv"
+        results("benchmarks/table2_words.tsv")
     conda:
         ENV
+    params:
+        cfg={
+            "attribution": {k: BOW["attribution"][k] for k in ("top_k", "paper_words")},
+        },
+        track=track("tables"),
     script:
-        "../scripts/imdb_bow_table2.py"
+        "../scripts/table2_words.py"
 
 
 rule bow_linear_agreement:
     input:
-        scores=expand(rules.imdb_bow_gradients.output.scores, seed=PAPER_SEED),
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED),
+        scores=expand(rules.imdb_bow_gbar.output.scores, seed=PAPER_SEED)[0],
+        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
     output:
-        report(
-            f"{RESULTS}/tables/bow_linear_agreement.json",
-            caption="../report/imdb_bow_agreement.rst",
-            category=IMDB_BOW_CATEGORY,
+        json=report(
+            results("tables/bow_linear_agreement.json"),
+            caption="../report/bow_linear_agreement.rst",
+            category=BOW_CATEGORY,
         ),
     log:
-        f"{RESULTS}/logs/bow_linear_agreement.log",
+        results("logs/bow_linear_agreement.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/bow_linear_agreement.tsv"
+        results("benchmarks/bow_linear_agreement.tsv")
     conda:
         ENV
+    params:
+        track=track("tables"),
     script:
-        "../scripts/imdb_bow_agreement.py"
+        "../scripts/bow_linear_agreement.py"
 
 
-rule imdb_bow_mean_gradient_figure:
+rule imdb_bow_gbar_figure:
     input:
-        table=rules.table2_words.input.table,
-        scores=rules.bow_linear_agreement.input.scores,
-        agreement=rules.bow_linear_agreement.output[0],
-        run_id=rules.table2_words.input.run_id,
+        csv=expand(rules.imdb_bow_gbar.output.csv, seed=PAPER_SEED)[0],
+        scores=expand(rules.imdb_bow_gbar.output.scores, seed=PAPER_SEED)[0],
+        agreement=rules.bow_linear_agreement.output.json,
+        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
     output:
         png=report(
-            f"{RESULTS}/figures/imdb_bow_mean_gradient.png",
-            caption="../report/imdb_bow_mean_gradient.rst",
-            category=IMDB_BOW_CATEGORY,
+            results("figures/imdb_bow_gbar_figure.png"),
+            caption="../report/imdb_bow_gbar_figure.rst",
+            category=BOW_CATEGORY,
         ),
-        pdf=f"{RESULTS}/figures/imdb_bow_mean_gradient.pdf",
-    params:
-        figure=IMDB_BOW["figure"],
+        pdf=results("figures/imdb_bow_gbar_figure.pdf"),
     log:
-        f"{RESULTS}/logs/imdb_bow_mean_gradient_figure.log",
+        results("logs/imdb_bow_gbar_figure.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/imdb_bow_mean_gradient_figure.tsv"
+        results("benchmarks/imdb_bow_gbar_figure.tsv")
     conda:
         ENV
+    params:
+        cfg={"figure": BOW["figure"]},
+        track=track("figures"),
     script:
-        "../scripts/imdb_bow_figure.py"
+        "../scripts/imdb_bow_gbar_figure.py"
 
 
 rule imdb_bow:
     input:
-        expand(rules.train_imdb_bow_mlp.output, seed=config["seeds"]),
-        expand(rules.imdb_bow_gradients.output, seed=config["seeds"]),
+        expand(rules.train_imdb_bow_mlp.output, seed=SEEDS),
+        expand(rules.imdb_bow_gbar.output, seed=SEEDS),
         rules.table2_words.output,
         rules.bow_linear_agreement.output,
-        rules.imdb_bow_mean_gradient_figure.output,
+        rules.imdb_bow_gbar_figure.output,

@@ -1,115 +1,135 @@
 # Paper section 5.1: word-embedding CNN on IMDB -> per-word gradient norms -> Table 1 + views.
+# Stage functions: inputgrad.sections.imdb_cnn.stages; hyperparameters:
+# config/hydra/experiment/imdb_cnn.yaml (model, train, attribution; figure style).
 
-IMDB_CNN = hyper("imdb_cnn")
-IMDB_CNN_DIR = f"{RESULTS}/models/imdb_cnn/seed{{seed}}"
-IMDB_CNN_ATTR = f"{RESULTS}/attributions/imdb_cnn/seed{{seed}}"
-IMDB_CNN_CATEGORY = "5.1 IMDB CNN"
+CNN = CFG["imdb_cnn"]
+CNN_CATEGORY = "5.1 IMDB CNN"
 
 
 rule train_imdb_cnn:
     input:
-        train=f"{RESULTS}/data/imdb_train.npz",
-        test=f"{RESULTS}/data/imdb_test.npz",
-        experiment=f"{RESULTS}/mlflow/experiment_id.txt",
+        train=rules.prepare_imdb.output.train,
+        test=rules.prepare_imdb.output.test,
+        experiment=EXPERIMENT_ID,
     output:
-        model=f"{IMDB_CNN_DIR}/model.keras",
-        metrics=f"{IMDB_CNN_DIR}/metrics.json",
-        history=f"{IMDB_CNN_DIR}/history.csv",
-        run_id=f"{IMDB_CNN_DIR}/run_id.txt",
-    params:
-        hyper={k: IMDB_CNN[k] for k in ("model", "train", "data")},
+        model=results("models/imdb_cnn/seed{seed}/model.keras"),
+        metrics=results("models/imdb_cnn/seed{seed}/metrics.json"),
+        history=results("models/imdb_cnn/seed{seed}/history.csv"),
+        run_id=results("models/imdb_cnn/seed{seed}/run_id.txt"),
     log:
-        f"{RESULTS}/logs/train_imdb_cnn/seed{{seed}}.log",
+        results("logs/train_imdb_cnn/seed{seed}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/train_imdb_cnn_seed{{seed}}.tsv"
+        results("benchmarks/train_imdb_cnn_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
+    params:
+        cfg=no_figure(CNN),
+        seed=seed_of,
+        track=track_training("imdb_cnn"),
     script:
-        "../scripts/imdb_cnn_train.py"
+        "../scripts/train_imdb_cnn.py"
 
 
 rule imdb_cnn_word_gradients:
     input:
         model=rules.train_imdb_cnn.output.model,
         run_id=rules.train_imdb_cnn.output.run_id,
-        experiment=rules.train_imdb_cnn.input.experiment,
-        test=f"{RESULTS}/data/imdb_test.npz",
+        test=rules.prepare_imdb.output.test,
     output:
-        gradients=f"{IMDB_CNN_ATTR}/word_gradients.npz",
-        summary=f"{IMDB_CNN_ATTR}/word_gradients.json",
-    params:
-        hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
+        gradients=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.npz"),
+        summary=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.json"),
     log:
-        f"{RESULTS}/logs/imdb_cnn_word_gradients/seed{{seed}}.log",
+        results("logs/imdb_cnn_word_gradients/seed{seed}.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/word_gradients_imdb_cnn_seed{{seed}}.tsv"
+        results("benchmarks/imdb_cnn_word_gradients_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
+    params:
+        cfg={
+            "model": CNN["model"],
+            "data": CNN["data"],
+            "attribution": {
+                k: CNN["attribution"][k] for k in ("targets", "batch_size", "chunk_size")
+            },
+        },
+        track=track("attributions"),
     script:
-        "../scripts/imdb_cnn_gradients.py"
+        "../scripts/imdb_cnn_word_gradients.py"
 
 
 rule table1_expressions:
     input:
-        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED),
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED),
-        experiment=rules.train_imdb_cnn.input.experiment,
-        test=f"{RESULTS}/data/imdb_test.npz",
-        tokens=f"{RESULTS}/data/imdb_tokens.json",
+        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED)[0],
+        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        test=rules.prepare_imdb.output.test,
+        tokens=rules.prepare_imdb.output.tokens,
     output:
         csv=report(
-            f"{RESULTS}/tables/table1_expressions.csv",
-            caption="../report/imdb_cnn_table1.rst",
-            category=IMDB_CNN_CATEGORY,
+            results("tables/table1_expressions.csv"),
+            caption="../report/table1_expressions.rst",
+            category=CNN_CATEGORY,
         ),
-        md=f"{RESULTS}/tables/table1_expressions.md",
-    params:
-        hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
+        md=results("tables/table1_expressions.md"),
     log:
-        f"{RESULTS}/logs/table1_expressions.log",
+        results("logs/table1_expressions.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/table1_expressions.tsv"
+        results("benchmarks/table1_expressions.tsv")
     conda:
         ENV
+    params:
+        cfg={
+            "model": {"maxlen": CNN["model"]["maxlen"]},
+            "data": CNN["data"],
+            "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window", "table")},
+        },
+        track=track("tables"),
     script:
-        "../scripts/imdb_cnn_table1.py"
+        "../scripts/table1_expressions.py"
 
 
-rule imdb_cnn_figure:
+rule table1_expressions_figure:
     input:
         table=rules.table1_expressions.output.csv,
         gradients=rules.table1_expressions.input.gradients,
         run_id=rules.table1_expressions.input.run_id,
-        experiment=rules.train_imdb_cnn.input.experiment,
-        test=f"{RESULTS}/data/imdb_test.npz",
-        tokens=f"{RESULTS}/data/imdb_tokens.json",
+        test=rules.prepare_imdb.output.test,
+        tokens=rules.prepare_imdb.output.tokens,
     output:
         html=report(
-            f"{RESULTS}/figures/imdb_cnn_word_gradients.html",
-            caption="../report/imdb_cnn_word_gradients.rst",
-            category=IMDB_CNN_CATEGORY,
+            results("figures/table1_expressions_figure.html"),
+            caption="../report/table1_expressions_figure.rst",
+            category=CNN_CATEGORY,
         ),
         png=report(
-            f"{RESULTS}/figures/imdb_cnn_word_gradients.png",
-            caption="../report/imdb_cnn_word_gradients.rst",
-            category=IMDB_CNN_CATEGORY,
+            results("figures/table1_expressions_figure.png"),
+            caption="../report/table1_expressions_figure.rst",
+            category=CNN_CATEGORY,
         ),
-    params:
-        hyper={k: IMDB_CNN[k] for k in ("model", "attribution", "data")},
-        figure=IMDB_CNN["figure"],
     log:
-        f"{RESULTS}/logs/imdb_cnn_figure.log",
+        results("logs/table1_expressions_figure.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/imdb_cnn_figure.tsv"
+        results("benchmarks/table1_expressions_figure.tsv")
     conda:
         ENV
+    params:
+        cfg={
+            "figure": CNN["figure"],
+            "model": {k: CNN["model"][k] for k in ("maxlen", "embedding_dim")},
+            "data": CNN["data"],
+            "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window")},
+        },
+        track=track("figures"),
     script:
-        "../scripts/imdb_cnn_figure.py"
+        "../scripts/table1_expressions_figure.py"
 
 
 rule imdb_cnn:
     input:
-        expand(rules.train_imdb_cnn.output, seed=config["seeds"]),
-        expand(rules.imdb_cnn_word_gradients.output, seed=config["seeds"]),
+        expand(rules.train_imdb_cnn.output, seed=SEEDS),
+        expand(rules.imdb_cnn_word_gradients.output, seed=SEEDS),
         rules.table1_expressions.output,
-        rules.imdb_cnn_figure.output,
+        rules.table1_expressions_figure.output,

@@ -1,102 +1,103 @@
 # Paper section 5.3: MLP and logistic regression on MNIST -> mean Jacobian per class over the
-# test digits -> compared with the regression's weights (figure + correlation table).
-
-MNIST_MODELS = ["mnist_mlp", "mnist_logreg"]
-MNIST_HYPER = {name: hyper(name) for name in MNIST_MODELS}
-MNIST_DIR = f"{RESULTS}/models/{{model}}/seed{{seed}}"
-MNIST_ATTR = f"{RESULTS}/attributions/{{model}}/seed{{seed}}"
-MNIST_CATEGORY = "5.3 MNIST"
-MNIST_EXPERIMENT = f"{RESULTS}/mlflow/experiment_id.txt"  # scripts find the MLflow store from it
+# test digits -> compared with the regression's weights (correlation table + figure).
+# Stage functions: inputgrad.sections.mnist.stages; hyperparameters: config/hydra/experiment/
+# mnist_{mlp,logreg}.yaml (attribution/mnist.yaml; figure style in experiment/mnist_mlp.yaml).
 
 
 rule train_mnist:
     input:
-        data=f"{RESULTS}/data/mnist.npz",
-        experiment=MNIST_EXPERIMENT,
+        data=rules.prepare_mnist.output.data,
+        experiment=EXPERIMENT_ID,
     output:
-        model=f"{MNIST_DIR}/model.keras",
-        metrics=f"{MNIST_DIR}/metrics.json",
-        history=f"{MNIST_DIR}/history.csv",
-        run_id=f"{MNIST_DIR}/run_id.txt",
+        model=results("models/{model}/seed{seed}/model.keras"),
+        metrics=results("models/{model}/seed{seed}/metrics.json"),
+        history=results("models/{model}/seed{seed}/history.csv"),
+        run_id=results("models/{model}/seed{seed}/run_id.txt"),
+    log:
+        results("logs/train_mnist/{model}_seed{seed}.log"),
+    benchmark:
+        results("benchmarks/train_mnist_{model}_seed{seed}.tsv")
     wildcard_constraints:
         model="|".join(MNIST_MODELS),
         seed=r"\d+",
-    params:
-        hyper=lambda wc: {k: MNIST_HYPER[wc.model][k] for k in ("model", "train")},
-    log:
-        f"{RESULTS}/logs/train_mnist/{{model}}_seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train_mnist_{{model}}_seed{{seed}}.tsv"
     conda:
         ENV
+    params:
+        cfg=lambda wc: {k: CFG[wc.model][k] for k in ("model", "train")},
+        seed=seed_of,
+        track=track_training(),
     script:
-        "../scripts/mnist_train.py"
+        "../scripts/train_mnist.py"
 
 
 rule mnist_jacobian:
     input:
         model=rules.train_mnist.output.model,
         run_id=rules.train_mnist.output.run_id,
-        data=f"{RESULTS}/data/mnist.npz",
-        experiment=MNIST_EXPERIMENT,
+        data=rules.prepare_mnist.output.data,
     output:
-        jacobian=f"{MNIST_ATTR}/mean_jacobian.npz",
+        jacobian=results("attributions/{model}/seed{seed}/mnist_jacobian.npz"),
+    log:
+        results("logs/mnist_jacobian/{model}_seed{seed}.log"),
+    benchmark:
+        results("benchmarks/mnist_jacobian_{model}_seed{seed}.tsv")
     wildcard_constraints:
         model="|".join(MNIST_MODELS),
         seed=r"\d+",
-    params:
-        hyper=lambda wc: {k: MNIST_HYPER[wc.model][k] for k in ("model", "attribution")},
-    log:
-        f"{RESULTS}/logs/mnist_jacobian/{{model}}_seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/mnist_jacobian_{{model}}_seed{{seed}}.tsv"
     conda:
         ENV
+    params:
+        cfg=lambda wc: {k: CFG[wc.model][k] for k in ("model", "attribution")},
+        track=track("attributions", configs=("cfg",)),
     script:
         "../scripts/mnist_jacobian.py"
 
 
 rule mnist_logreg_weights:
     input:
-        model=f"{RESULTS}/models/mnist_logreg/seed{{seed}}/model.keras",
-        run_id=f"{RESULTS}/models/mnist_logreg/seed{{seed}}/run_id.txt",
-        experiment=MNIST_EXPERIMENT,
+        model=expand(rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True)[0],
+        run_id=expand(rules.train_mnist.output.run_id, model="mnist_logreg", allow_missing=True)[0],
     output:
-        weights=f"{RESULTS}/attributions/mnist_logreg/seed{{seed}}/weights.npz",
+        weights=results("attributions/mnist_logreg/seed{seed}/mnist_logreg_weights.npz"),
+    log:
+        results("logs/mnist_logreg_weights/seed{seed}.log"),
+    benchmark:
+        results("benchmarks/mnist_logreg_weights_seed{seed}.tsv")
     wildcard_constraints:
         seed=r"\d+",
-    log:
-        f"{RESULTS}/logs/mnist_logreg_weights/seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/mnist_logreg_weights_seed{{seed}}.tsv"
     conda:
         ENV
+    params:
+        track=track("attributions"),
     script:
-        "../scripts/mnist_weights.py"
+        "../scripts/mnist_logreg_weights.py"
 
 
 rule mnist_jacobian_table:
     input:
         mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=PAPER_SEED)[0],
-        logreg=expand(rules.mnist_jacobian.output.jacobian, model="mnist_logreg", seed=PAPER_SEED)[0],
+        logreg=expand(rules.mnist_jacobian.output.jacobian, model="mnist_logreg", seed=PAPER_SEED)[
+            0
+        ],
         weights=expand(rules.mnist_logreg_weights.output.weights, seed=PAPER_SEED)[0],
         run_ids=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, seed=PAPER_SEED),
-        experiment=MNIST_EXPERIMENT,
     output:
         csv=report(
-            f"{RESULTS}/tables/mnist_jacobian_vs_logreg.csv",
-            caption="../report/mnist_jacobian_vs_logreg_table.rst",
-            category=MNIST_CATEGORY,
+            results("tables/mnist_jacobian_table.csv"),
+            caption="../report/mnist_jacobian_table.rst",
+            category="5.3 MNIST",
         ),
-        md=f"{RESULTS}/tables/mnist_jacobian_vs_logreg.md",
+        md=results("tables/mnist_jacobian_table.md"),
     log:
-        f"{RESULTS}/logs/mnist_jacobian_table.log",
+        results("logs/mnist_jacobian_table.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/mnist_jacobian_table.tsv"
+        results("benchmarks/mnist_jacobian_table.tsv")
     conda:
         ENV
+    params:
+        track=track("tables", runs="run_ids"),
     script:
-        "../scripts/mnist_table.py"
+        "../scripts/mnist_jacobian_table.py"
 
 
 rule mnist_jacobian_figure:
@@ -105,30 +106,30 @@ rule mnist_jacobian_figure:
         weights=rules.mnist_jacobian_table.input.weights,
         table=rules.mnist_jacobian_table.output.csv,
         run_ids=rules.mnist_jacobian_table.input.run_ids,
-        experiment=MNIST_EXPERIMENT,
     output:
         png=report(
-            f"{RESULTS}/figures/mnist_jacobian_vs_logreg.png",
-            caption="../report/mnist_jacobian_vs_logreg.rst",
-            category=MNIST_CATEGORY,
+            results("figures/mnist_jacobian_figure.png"),
+            caption="../report/mnist_jacobian_figure.rst",
+            category="5.3 MNIST",
         ),
-        pdf=f"{RESULTS}/figures/mnist_jacobian_vs_logreg.pdf",
-    params:
-        figure=MNIST_HYPER["mnist_mlp"]["figure"],
+        pdf=results("figures/mnist_jacobian_figure.pdf"),
     log:
-        f"{RESULTS}/logs/mnist_jacobian_figure.log",
+        results("logs/mnist_jacobian_figure.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/mnist_jacobian_figure.tsv"
+        results("benchmarks/mnist_jacobian_figure.tsv")
     conda:
         ENV
+    params:
+        cfg={"figure": CFG["mnist_mlp"]["figure"]},
+        track=track("figures", runs="run_ids"),
     script:
-        "../scripts/mnist_figure.py"
+        "../scripts/mnist_jacobian_figure.py"
 
 
 rule mnist:
     input:
-        expand(rules.train_mnist.output, model=MNIST_MODELS, seed=config["seeds"]),
-        expand(rules.mnist_jacobian.output, model=MNIST_MODELS, seed=config["seeds"]),
-        expand(rules.mnist_logreg_weights.output, seed=config["seeds"]),
+        expand(rules.train_mnist.output, model=MNIST_MODELS, seed=SEEDS),
+        expand(rules.mnist_jacobian.output, model=MNIST_MODELS, seed=SEEDS),
+        expand(rules.mnist_logreg_weights.output, seed=SEEDS),
         rules.mnist_jacobian_table.output,
         rules.mnist_jacobian_figure.output,

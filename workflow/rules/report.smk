@@ -1,56 +1,43 @@
 # Stage 5: the paper's claims next to ours, from the tidy outputs only.
-from inputgrad.report import claim_files, load_claims
-
-CLAIMS = "config/paper_claims.yaml"
-EXPERIMENTS = ["mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp"]
-REPORT_TABLES = {
-    "table1_expressions": f"{RESULTS}/tables/table1_expressions.csv",
-    "table2_words": f"{RESULTS}/tables/table2_words.csv",
-    "mnist_jacobian_vs_logreg": f"{RESULTS}/tables/mnist_jacobian_vs_logreg.csv",
-}
-REPORT_FIGURES = {
-    "imdb_cnn_word_gradients": f"{RESULTS}/figures/imdb_cnn_word_gradients.png",
-    "imdb_bow_mean_gradient": f"{RESULTS}/figures/imdb_bow_mean_gradient.png",
-    "mnist_jacobian_vs_logreg": f"{RESULTS}/figures/mnist_jacobian_vs_logreg.png",
-}
+from inputgrad.sections.report.claims import claim_files, load_claims
 
 
 rule paper_report:
     input:
         claims=CLAIMS,
-        results=[
-            f"{RESULTS}/{f}"
-            for f in claim_files(load_claims(CLAIMS, PAPER_SEED))
+        results=[results(f) for f in claim_files(load_claims(CLAIMS, PAPER_SEED))],
+        tables=[
+            rules.table1_expressions.output.csv,
+            rules.table2_words.output.csv,
+            rules.mnist_jacobian_table.output.csv,
         ],
-        tables=list(REPORT_TABLES.values()),
-        figures=list(REPORT_FIGURES.values()),
+        figures=[
+            rules.table1_expressions_figure.output.png,
+            rules.imdb_bow_gbar_figure.output.png,
+            rules.mnist_jacobian_figure.output.png,
+        ],
     output:
         html=report(
-            f"{RESULTS}/report.html",
+            results("paper_report.html"),
             caption="../report/paper_report.rst",
             category="Report",
         ),
-        md=f"{RESULTS}/report.md",
+        md=results("paper_report.md"),
         claims=report(
-            f"{RESULTS}/tables/paper_vs_ours.csv",
-            caption="../report/paper_vs_ours.rst",
+            results("tables/paper_report.csv"),
+            caption="../report/paper_report_claims.rst",
             category="Report",
         ),
-    params:
-        seed=PAPER_SEED,
-        tables=REPORT_TABLES,
-        figures=REPORT_FIGURES,
-        # figure styles left out: a style change reruns its figure (and so this report via
-        # the new PNG), but is no result to show here
-        configs={
-            name: {k: v for k, v in hyper(name).items() if k != "figure"}
-            for name in EXPERIMENTS
-        },
     log:
-        f"{RESULTS}/logs/paper_report.log",
+        results("logs/paper_report.log"),
     benchmark:
-        f"{RESULTS}/benchmarks/paper_report.tsv"
+        results("benchmarks/paper_report.tsv")
     conda:
         ENV
+    params:
+        # figure styles left out: a style change reruns its figure (and so this report via
+        # the new PNG), but is no result to show here
+        cfg={name: no_figure(CFG[name]) for name in MODELS},
+        seed=PAPER_SEED,
     script:
         "../scripts/paper_report.py"

@@ -4,14 +4,14 @@
 rule mlflow_experiment:
     output:
         experiment=EXPERIMENT_ID,
-    params:
-        tracking=TRACKING,
     log:
         results("logs/mlflow_experiment.log"),
     benchmark:
         results("benchmarks/mlflow_experiment.tsv")
     conda:
         ENV
+    params:
+        tracking=TRACKING,
     script:
         "../scripts/mlflow_experiment.py"
 

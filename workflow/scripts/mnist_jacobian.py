@@ -1,11 +1,5 @@
-"""Thin adapter: mean Jacobian (10 x 784) over the test digits; logged into the model's run."""
-from inputgrad import logs
-from inputgrad.mnist import compute_jacobians
-from inputgrad.tracking import log_to_runs
+"""Rule mnist_jacobian: paper 5.3, a model's mean Jacobian (10 x 784) over the test digits."""
+from inputgrad.infra.stage import main
+from inputgrad.sections.mnist.stages import mnist_jacobian as run
 
-logs.setup(snakemake.log[0])
-compute_jacobians(snakemake.input.model, snakemake.input.data, snakemake.output.jacobian,
-                  snakemake.params.hyper)
-log_to_runs(snakemake.input.experiment, snakemake.config["tracking"]["uri"],
-            [snakemake.input.run_id], [snakemake.output.jacobian], "attributions",
-            configs={"attribution": snakemake.params.hyper["attribution"]})
+main(snakemake, run)  # noqa: F821

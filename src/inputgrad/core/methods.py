@@ -125,7 +125,7 @@ def noise_tunnel(f, x, classes, output, batch_size, method: str = "gradient",
     rng = np.random.default_rng(seed)
     sigma = noise * float(x.max() - x.min() or 1.0)
     noisy = x[None] + rng.normal(0.0, sigma, size=(samples,) + x.shape).astype(np.float32)
-    cls = np.broadcast_to(np.asarray(classes), (len(x),)) if not isinstance(classes, str) else classes
+    cls = classes if isinstance(classes, str) else np.broadcast_to(np.asarray(classes), (len(x),))
     stacked = METHODS[method].fn(f, noisy.reshape((-1,) + x.shape[1:]), _tile(cls, samples),
                                  output, batch_size, **method_options)
     parts = stacked.reshape((samples,) + x.shape)

@@ -44,7 +44,8 @@ def load_mnist(path) -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
-def pad_reviews(reviews: Reviews, maxlen: int, start_char: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def pad_reviews(reviews: Reviews, maxlen: int,
+                start_char: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Keras `pad_sequences` defaults (pre-padding with 0, pre-truncation) after a start marker.
 
     Returns (x, position): x is (n, maxlen) int32; position[i, j] is the index of the review

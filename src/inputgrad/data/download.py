@@ -17,6 +17,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..infra.errors import DataError
+from ..infra.io import file_mode
+
 log = logging.getLogger(__name__)
 
 MIRROR_ENV = "INPUTGRAD_DATA_MIRROR"
@@ -55,9 +58,6 @@ SOURCES = {
         ),
     ]
 }
-
-
-from ..infra.errors import DataError  # noqa: E402,F401  (re-exported)
 
 
 class ChecksumMismatch(DataError):
@@ -145,6 +145,7 @@ def fetch(
             origin = source.url
         sums = read_sha256sums(Path(mirror) / "SHA256SUMS") if mirror else None
         verdict = verify(tmp, source, sums, origin)
+        os.chmod(tmp, file_mode())  # readable like any file the user creates
         os.replace(tmp, dest)
         log.info("%s: verified (%s) from %s -> %s", name, verdict, origin, dest)
         return verdict
@@ -194,7 +195,8 @@ def _stream(source: Source, tmp: Path, timeout: float) -> None:
             out.write(block)
             done += len(block)
             if total and done / total >= next_report:
-                log.info("%s: %5.1f%% (%d / %d bytes)", source.name, 100 * done / total, done, total)
+                log.info("%s: %5.1f%% (%d / %d bytes)", source.name, 100 * done / total, done,
+                         total)
                 next_report += 0.1
     if source.size and done != source.size and total == source.size:
         raise ConnectionError(f"truncated download: {done} of {total} bytes")

@@ -16,7 +16,8 @@ import numpy as np
 
 from .download import sha256_of
 
-POSITIVE = ["excellent", "great", "fantastic", "outstanding", "wonderful", "best", "loved", "superb"]
+POSITIVE = ["excellent", "great", "fantastic", "outstanding", "wonderful", "best", "loved",
+            "superb"]
 NEGATIVE = ["worst", "waste", "awful", "boring", "terrible", "bad", "poor", "lack"]
 NEUTRAL = ["the", "and", "a", "of", "to", "is", "it", "this", "movie", "film", "was", "story",
            "plot", "actors", "in", "that", "with", "for", "total", "credibility", "ape", "but"]

@@ -8,7 +8,6 @@ import jsonschema
 import yaml
 from omegaconf import OmegaConf
 
-
 from .errors import ConfigError  # noqa: F401  (re-exported: callers import it from here)
 
 
@@ -20,6 +19,7 @@ def validate_config(config: dict, schema_path) -> dict:
     """Check `config` against the JSON schema, fill defaults, raise ConfigError naming bad keys."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     _fill_defaults(config, schema)
+    _coerce_seeds(config)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -33,8 +33,17 @@ def validate_config(config: dict, schema_path) -> dict:
                     lines.append(f"unknown config key '{full}'")
             else:
                 lines.append(f"config key '{_key_path(err)}': {err.message}")
-        raise ConfigError("invalid config (config/config.yaml or --config):\n  " + "\n  ".join(lines))
+        raise ConfigError("invalid config (config/config.yaml or --config):\n  "
+                          + "\n  ".join(lines))
     return config
+
+
+def _coerce_seeds(config: dict) -> None:
+    """`--config 'seeds=[0,1]'` reaches us as strings ('0', '1'): take whole numbers as ints."""
+    seeds = config.get("seeds")
+    if isinstance(seeds, (list, tuple)):
+        config["seeds"] = [int(s) if isinstance(s, str) and s.strip().isdigit() else s
+                           for s in seeds]
 
 
 def _fill_defaults(instance, schema) -> None:
@@ -58,9 +67,14 @@ def compose(config_dir, experiment: str | None = None, profile: str = "full",
     all_overrides = list(overrides)
     if experiment:
         all_overrides.insert(0, f"+experiment={experiment}")
-    with initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base=None):
-        cfg = hydra_compose(config_name="config", overrides=all_overrides)
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    try:
+        with initialize_config_dir(config_dir=str(Path(config_dir).resolve()),
+                                   version_base=None):
+            cfg = hydra_compose(config_name="config", overrides=all_overrides)
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+    except Exception as err:  # Hydra/OmegaConf/YAML errors: name the experiment and the folder
+        raise ConfigError(f"cannot compose the Hydra config of experiment {experiment!r} from "
+                          f"{config_dir}: {err}") from err
     smoke = resolved.pop("smoke", None)
     if profile == "smoke" and smoke:
         resolved = _merge(resolved, smoke)
@@ -71,6 +85,7 @@ def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
         if key not in out:
-            raise ConfigError(f"smoke override names unknown key '{key}'")
+            raise ConfigError(f"smoke override names unknown key '{key}' (the `smoke:` section "
+                              "of an experiment file in config/hydra/experiment/)")
         out[key] = _merge(out[key], value) if isinstance(value, dict) else value
     return out

@@ -12,6 +12,13 @@ from pathlib import Path
 import numpy as np
 
 
+def file_mode() -> int:
+    """Permissions of a new file under the current umask (mkstemp's are always 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temp path in the target's folder; on success rename it to `path`."""
@@ -21,7 +28,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -33,7 +33,7 @@ def main(smk, run) -> None:
         if track:
             from .tracking import record
 
-            record(track, inputs, outputs, params, metrics)
+            record({**track, "rule": smk.rule}, inputs, outputs, params, metrics)
     except InputgradError as err:
         log.error("%s: %s", smk.rule, err)
         logging.shutdown()

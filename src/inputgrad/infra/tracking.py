@@ -8,7 +8,7 @@ A rule declares what it logs in its `track` param (built by `common.smk`):
   (output `run_id`) is the handle later rules declare as input.
 - later rules: {"tracking": {...}, "runs": <input key of run-id files>, "artifacts": folder,
   "configs": [param names]}: every output goes into each of those runs under `folder`, the
-  named params as JSON, and the metrics the stage returned (non-finite ones left out).
+  named params as JSON (config/<rule>.json), and the metrics the stage returned (non-finite ones left out).
 
 `tracking` is the DAG-level `tracking:` config ({uri, experiment}); uri null means the SQLite
 store `infra.paths.DEFAULT_STORE` under the project directory. With SQLite, every MLflow call
@@ -24,12 +24,54 @@ import math
 from pathlib import Path
 
 from . import paths
+from .errors import ConfigError
 from .io import write_text
 
 
 def resolve_uri(uri: str | None) -> str:
     """The tracking URI: the configured one, or the default SQLite store (absolute path)."""
     return uri or "sqlite:///" + str(Path(paths.DEFAULT_STORE).resolve())
+
+
+def check_location(uri: str | None, timeout: float = 5.0) -> None:
+    """Before any job: the store must be creatable (SQLite, file) or the server reachable
+    (http, https); raise ConfigError naming `tracking.uri` otherwise."""
+    resolved = resolve_uri(uri)
+    scheme = resolved.split(":", 1)[0]
+    if scheme in ("http", "https"):
+        _check_server(resolved, timeout)
+    elif scheme in ("sqlite", "file"):
+        _check_creatable(Path(resolved.split(":///", 1)[-1] if "://" in resolved
+                              else resolved.split(":", 1)[1]), resolved)
+
+
+def _check_creatable(path: Path, uri: str) -> None:
+    import os
+
+    if path.exists():
+        return
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"config key 'tracking.uri': cannot create the MLflow store of {uri}: "
+                          f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"config key 'tracking.uri': cannot create the MLflow store of {uri}: "
+                          f"folder {parent} is not writable")
+
+
+def _check_server(uri: str, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as resp:
+            resp.read()
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise ConfigError(f"config key 'tracking.uri': no MLflow tracking server answers at "
+                          f"{uri} ({err}); start one (see README, 'shared tracking server') "
+                          "or set tracking.uri: null for the local SQLite store") from err
 
 
 def flatten(cfg: dict, prefix: str = "") -> dict[str, str]:
@@ -137,11 +179,11 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
         return
     for id_file in files(inputs[track.get("runs", "run_id")]):
         run_id = read_id(id_file)
-        for key, value in outputs.items():
+        for value in outputs.values():
             for path in files(value):
                 tracker.log_artifact(run_id, path, track["artifacts"])
         for name in track.get("configs", ()):
-            tracker.log_dict(run_id, params[name], f"config/{name}.json")
+            tracker.log_dict(run_id, params[name], f"config/{track.get('rule', name)}.json")
         tracker.log_metrics(run_id, metrics)
 
 
@@ -151,8 +193,9 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
     run_id = tracker.create_run(read_id(inputs["experiment"]), track["run"]["name"],
                                 track["run"].get("tags"))
     try:
-        tracker.log_params(run_id, params)
-        tracker.log_dict(run_id, params, "config.json")
+        resolved = {**params.get("cfg", {}), **{k: v for k, v in params.items() if k != "cfg"}}
+        tracker.log_params(run_id, resolved)  # train.epochs, model.name, ..., seed
+        tracker.log_dict(run_id, resolved, "config.json")
         history = pd.read_csv(outputs["history"])
         for _, row in history.iterrows():
             tracker.log_metrics(run_id, row.drop("epoch").to_dict(), step=int(row["epoch"]) - 1)

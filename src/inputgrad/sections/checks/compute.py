@@ -1,0 +1,187 @@
+"""The maths of the checks: attributions and deletion curves, model randomisation, and the
+comparison of ḡ rankings between seeds. Every gradient goes through `core.methods.attribute`.
+
+`core.methods` (TensorFlow) is imported inside the functions that need it, so the figure and
+seed-variability rules, which import this module too, start without TensorFlow (~8 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from inputgrad.core.stats import spearman, spearman_rows
+from inputgrad.infra.errors import ConfigError
+from inputgrad.sections.imdb_bow.tables import side_ranks
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTED = ("gradient", "gradient_x_input", "integrated_gradients", "smoothgrad")
+RANKINGS = (*ATTRIBUTED, "random")  # "random": the control, a seeded permutation per digit
+
+
+# ----------------------------------------------------------------------------- deletion
+
+def select_digits(n_total: int, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random subset of min(n, n_total) rows."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
+
+
+def method_options(cfg: dict, batch_size: int) -> dict[str, dict]:
+    """Each method's options from the `deletion` config (IG: all path points of a batch of
+    digits in one compiled call of at most `batch_size` rows)."""
+    return {
+        "gradient": {},
+        "gradient_x_input": {},
+        "integrated_gradients": {"steps": cfg["ig_steps"], "internal_batch_size": batch_size},
+        "smoothgrad": {"samples": cfg["smoothgrad_samples"], "noise": cfg["smoothgrad_noise"],
+                       "seed": cfg["smoothgrad_seed"]},
+    }
+
+
+def attributions(f, x, classes, cfg: dict, output: str = "logit", batch_size: int = 256,
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, float]]:
+    """({method: attribution (n, d)} of `classes`, IG's completeness gap per digit,
+    {method: seconds})."""
+    from inputgrad.core.methods import attribute, completeness_gap
+
+    out, seconds = {}, {}
+    for method, options in method_options(cfg, batch_size).items():
+        start = time.perf_counter()
+        out[method] = attribute(method, f, x, target=classes, output=output,
+                                batch_size=batch_size, **options)
+        seconds[method] = time.perf_counter() - start
+    gap = completeness_gap(f, x, out["integrated_gradients"], classes, output,
+                           batch_size=batch_size)
+    log.info("attributions of %d digits: %s", len(x),
+             ", ".join(f"{m} {s:.2f} s" for m, s in seconds.items()))
+    return out, gap, seconds
+
+
+def deletion_orders(attrs: dict[str, np.ndarray], n: int, d: int,
+                    random_seed: int) -> dict[str, np.ndarray]:
+    """{method: (n, d) pixel indices, most important first}: by |value| for the methods the
+    registry marks `absolute`, by the signed value (positive evidence first) otherwise; stable
+    ties; 'random': a seeded permutation per row."""
+    from inputgrad.core.methods import METHODS
+
+    orders = {}
+    for method, a in attrs.items():
+        score = np.abs(a) if METHODS[method].absolute else a
+        orders[method] = np.argsort(-score.reshape(n, d), axis=1, kind="stable")
+    rng = np.random.default_rng(random_seed)
+    orders["random"] = rng.permuted(np.tile(np.arange(d), (n, 1)), axis=1)
+    return orders
+
+
+def delete_top(x, order, k: int, value: float = 0.0) -> np.ndarray:
+    """Copy of x (n, d) with, in each row, the pixels order[:, :k] set to `value`."""
+    x = np.array(x, copy=True)
+    if k > 0:
+        np.put_along_axis(x, order[:, :k], value, axis=1)
+    return x
+
+
+def deletion_curves(predict_proba, x, classes, orders: dict[str, np.ndarray],
+                    ks) -> dict[str, np.ndarray]:
+    """{method: mean probability of `classes` after deleting the top-k pixels, one per k}.
+    predict_proba: (n, d) -> (n, classes)."""
+    x = np.asarray(x).reshape(len(x), -1)
+    rows = np.arange(len(x))
+    for k in ks:
+        if not 0 <= k <= x.shape[1]:
+            raise ConfigError(f"deletion.ks: {k} outside [0, {x.shape[1]}]")
+    return {method: np.array([np.mean(predict_proba(delete_top(x, order, int(k)))[rows, classes])
+                              for k in ks])
+            for method, order in orders.items()}
+
+
+def area_over_curve(ks, probs) -> float:
+    """Mean drop of the probability below its k=0 value over the k range (trapezoid rule):
+    (1 / (k_max - k_min)) * ∫ (p(k_min) - p(k)) dk. Larger = the ranking finds what matters."""
+    ks = np.asarray(ks, np.float64)
+    probs = np.asarray(probs, np.float64)
+    order = np.argsort(ks)
+    ks, probs = ks[order], probs[order]
+    if len(ks) < 2 or ks[-1] == ks[0]:
+        return float("nan")
+    drop = probs[0] - probs
+    return float(np.sum((drop[1:] + drop[:-1]) * np.diff(ks)) / 2 / (ks[-1] - ks[0]))
+
+
+def aoc_by_method(table: pd.DataFrame) -> dict[str, float]:
+    """{method: area over its curve} from the tidy deletion table, in table order."""
+    return {m: area_over_curve(g["k"], g["mean_probability"])
+            for m, g in table.groupby("method", sort=False)}
+
+
+# ----------------------------------------------------------------------------- sanity
+
+def reinitialised(model, seed: int):
+    """Same architecture, fresh weights from its initialisers (seeded)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model)
+    clone.build(model.input_shape)
+    return clone
+
+
+def randomisation_check(f_trained, f_random, x, classes, output: str = "logit",
+                        batch_size: int = 256) -> dict:
+    """Per digit Spearman rho between the trained and the re-initialised model's |gradient|
+    (and |gradient x input|) maps, same digits, same target class."""
+    from inputgrad.core.methods import attribute
+
+    g_t, g_r = (attribute("gradient", f, x, target=classes, output=output,
+                          batch_size=batch_size) for f in (f_trained, f_random))
+    x = np.asarray(x, np.float32)
+    rho_g = spearman_rows(np.abs(g_t), np.abs(g_r))
+    rho_gx = spearman_rows(np.abs(g_t * x), np.abs(g_r * x))
+    return {
+        "n": len(x),
+        "spearman_abs_gradient_mean": float(np.nanmean(rho_g)),
+        "spearman_abs_gradient_sd": float(np.nanstd(rho_g)),
+        "spearman_abs_gradient_min": float(np.nanmin(rho_g)),
+        "spearman_abs_gradient_max": float(np.nanmax(rho_g)),
+        "spearman_abs_gradient_x_input_mean": float(np.nanmean(rho_gx)),
+    }
+
+
+# ----------------------------------------------------------------------------- seed variability
+
+def top_words(frame: pd.DataFrame, column: str, k: int) -> tuple[set, set]:
+    """(top-k positive, top-k negative) word ids by ḡ among eligible words."""
+    words = side_ranks(frame, column)
+    pos = set(words.loc[words["rank_positive"] <= k, "word_id"])
+    neg = set(words.loc[words["rank_negative"] <= k, "word_id"])
+    return pos, neg
+
+
+def overlap(a: set, b: set, k: int) -> float:
+    """Share of the top-k set in common (NaN if either set is empty)."""
+    size = min(k, len(a), len(b))
+    return len(a & b) / size if size else float("nan")
+
+
+def accuracy_spread(accuracies) -> tuple[float, float]:
+    """(mean, sd with ddof=1; NaN for one seed) of the test accuracies."""
+    acc = np.asarray(accuracies, np.float64)
+    sd = float(acc.std(ddof=1)) if len(acc) > 1 else float("nan")
+    return float(acc.mean()), sd
+
+
+def compare_seeds(frame_a: pd.DataFrame, frame_b: pd.DataFrame, tops_a, tops_b, column: str,
+                  top_k: int) -> dict:
+    """Spearman of ḡ over the words eligible in both seeds, and the overlaps of the top
+    positive / negative word sets (tops_*: `top_words` of each seed)."""
+    fa, fb = frame_a.set_index("word_id"), frame_b.set_index("word_id")
+    ok = fa["eligible"] & fb["eligible"].reindex(fa.index, fill_value=False)
+    return {"spearman_gbar": spearman(fa.loc[ok, column], fb.loc[ok, column]),
+            "top_positive_overlap": overlap(tops_a[0], tops_b[0], top_k),
+            "top_negative_overlap": overlap(tops_a[1], tops_b[1], top_k),
+            "n_words": int(ok.sum())}

@@ -1,0 +1,109 @@
+"""Rules of the checks section (beyond the paper): each reads its inputs, calls compute /
+tables / views, writes its outputs atomically and returns the metrics to log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inputgrad.core.stats import softmax
+from inputgrad.infra.errors import DataError
+from inputgrad.infra.io import load_npz, save_figure, write_csv, write_json
+
+from . import compute, tables, views
+
+log = logging.getLogger(__name__)
+
+# keras / core.models (TensorFlow) are imported only by the stages that load a model, so the
+# figure and seed-variability rules start without TensorFlow (~8 s).
+
+
+def _digits(model_path, data_path, digits: dict):
+    """(model, f, x, classes): the trained model, its logit function, the seeded subset of
+    test digits (n, 784) float32 and the classes the model predicts for them."""
+    import keras
+
+    from inputgrad.core.models import model_fn
+
+    arrays = load_npz(data_path)
+    if "x_test" not in arrays:
+        raise DataError(f"{data_path}: no array 'x_test'")
+    x_test = arrays["x_test"].reshape(len(arrays["x_test"]), -1).astype(np.float32, copy=False)
+    x = x_test[compute.select_digits(len(x_test), digits["n"], digits["seed"])]
+    model = keras.models.load_model(model_path, compile=False)
+    f = model_fn(model)
+    classes = np.asarray(f(x).numpy().argmax(axis=1), np.int32)
+    return model, f, x, classes
+
+
+def attribution_deletion(inputs, outputs, params):
+    """Rule attribution_deletion: curves (tidy CSV) and summary JSON (AOC, IG completeness)."""
+    digits, deletion = params["cfg"]["digits"], params["cfg"]["deletion"]
+    _, f, x, classes = _digits(inputs["model"], inputs["data"], digits)
+    attrs, gap, seconds = compute.attributions(f, x, classes, deletion, digits["output"],
+                                               digits["batch_size"])
+    orders = compute.deletion_orders(attrs, len(x), x.shape[1], deletion["random_seed"])
+    curves = compute.deletion_curves(lambda xb: softmax(f(xb).numpy()), x, classes,
+                                     orders, deletion["ks"])
+    table = tables.deletion_table(curves, deletion["ks"], len(x))
+    summary = tables.deletion_summary(table, gap, digits, deletion)
+    write_csv(outputs["table"], table)
+    write_json(outputs["summary"], summary)
+    log.info("deletion AOC: %s", json.dumps(summary["aoc"]))
+    log.info("IG completeness gap (%s): %s", digits["output"], summary["ig_completeness_gap"])
+    return {**{f"deletion_aoc_{m}": v for m, v in summary["aoc"].items()},
+            "ig_completeness_gap_mean_abs": summary["ig_completeness_gap"]["mean_abs"],
+            **{f"attribution_seconds_{m}": s for m, s in seconds.items()}}
+
+
+def attribution_sanity(inputs, outputs, params):
+    """Rule attribution_sanity: model randomisation check, as JSON."""
+    from inputgrad.core.models import model_fn
+
+    digits, sanity = params["cfg"]["digits"], params["cfg"]["sanity"]
+    model, f, x, classes = _digits(inputs["model"], inputs["data"], digits)
+    f_random = model_fn(compute.reinitialised(model, sanity["reinit_seed"]))
+    result = {"reinit_seed": sanity["reinit_seed"], "output": digits["output"],
+              "classes": "predicted by the trained model",
+              **compute.randomisation_check(f, f_random, x, classes, digits["output"],
+                                            digits["batch_size"])}
+    write_json(outputs["summary"], result)
+    log.info("model randomisation: %s", result)
+    return {"sanity_spearman_abs_gradient": result["spearman_abs_gradient_mean"]}
+
+
+def attribution_deletion_figure(inputs, outputs, params):
+    """Rule attribution_deletion_figure: the deletion curves, from the tidy table only."""
+    style = params["cfg"]["figure"]
+    with views.figure_style(style):
+        fig = views.plot_deletion(pd.read_csv(inputs["table"]), style)
+        save_figure(fig, outputs["png"], outputs["pdf"], dpi=style["dpi"])
+
+
+def _accuracy(path) -> float:
+    metrics = json.loads(Path(path).read_text())
+    if "test_accuracy" not in metrics:
+        raise DataError(f"{path}: no 'test_accuracy'")
+    return float(metrics["test_accuracy"])
+
+
+def seed_variability(inputs, outputs, params):
+    """Rule seed_variability: ḡ tables and metrics.json of every seed -> tidy CSV."""
+    seeds = [int(s) for s in params["cfg"]["seeds"]]
+    cfg = params["cfg"]["seed_variability"]
+    gbar, metrics = inputs["gbar"], inputs["metrics"]
+    if not len(seeds) == len(gbar) == len(metrics):
+        raise DataError(f"seed_variability: {len(seeds)} seeds but {len(gbar)} ḡ tables and "
+                        f"{len(metrics)} metrics files")
+    frames = {s: pd.read_csv(p, keep_default_na=False, na_values=[])
+              for s, p in zip(seeds, gbar, strict=True)}
+    accuracies = {s: _accuracy(p) for s, p in zip(seeds, metrics, strict=True)}
+    table = tables.seed_variability_table(frames, accuracies, cfg["column"], cfg["top_k"])
+    write_csv(outputs["table"], table)
+    log.info("seed variability:\n%s", table.to_string(index=False))
+    return {"seed_variability_spearman_gbar_mean": float(table["spearman_gbar"].mean()),
+            "seed_variability_accuracy_sd": float(table["accuracy_sd"].iloc[0])}

@@ -1,0 +1,163 @@
+"""Paper section 5.3, the maths: mean Jacobians of the MNIST models and the regression's weights.
+
+Both models map the 784 flattened pixels to 10 logits. The paper's quantity is the average over
+the 10,000 test digits of the Jacobian of the class probabilities softmax(f(x)) with respect to
+the pixels, a 10 x 784 matrix whose row c, shown as a 28 x 28 image, tells how each pixel moves
+the probability of digit c on average. The multinomial logistic regression is interpreted
+directly through its weight matrix W (10 x 784): the Jacobian of its *logits* is W for every
+input, so its mean logit Jacobian must equal W (checked in the rule and in the tests).
+
+Every Jacobian comes from `core.gradients.mean_gradient(..., classes="all")`: one compiled
+`batch_jacobian` over the 10 outputs per batch, reduced as it goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from ...core.stats import softmax
+from ...infra.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+# Keras/TensorFlow are imported inside the functions that run a model, so the table and figure
+# rules (which import this module for its constants) start without them.
+
+TARGETS = ("probability", "logit")
+IMAGE_SHAPE = (28, 28)
+
+
+def flatten(x: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) pixels in [0, 1] -> (n, 784) float32, row-major (pixel j = (j // 28, j % 28))."""
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"MNIST images must be (n, 28, 28) or (n, 784), got shape {x.shape}")
+    return x.reshape(len(x), -1).astype(np.float32, copy=False)
+
+
+def load_data(path) -> dict[str, np.ndarray]:
+    """The prepared MNIST arrays with the pixels flattened to 784 and integer labels."""
+    from ...data.arrays import load_mnist
+
+    raw = load_mnist(path)
+    missing = {"x_train", "y_train", "x_test", "y_test"} - set(raw)
+    if missing:
+        raise DataError(f"{path}: missing arrays {sorted(missing)}")
+    data = {}
+    for split in ("train", "test"):
+        data[f"x_{split}"] = flatten(raw[f"x_{split}"])
+        data[f"y_{split}"] = raw[f"y_{split}"].astype(np.int64)
+        log.info("MNIST %s: %d digits x %d pixels", split, *data[f"x_{split}"].shape)
+    return data
+
+
+def check_targets(targets) -> None:
+    """Raise ConfigError naming `attribution.targets` if it holds an unknown target."""
+    bad = set(targets) - set(TARGETS)
+    if bad:
+        raise ConfigError(f"attribution.targets: unknown {sorted(bad)}; known {list(TARGETS)}")
+
+
+@lru_cache(maxsize=16)
+def first_dense_split(model):
+    """(layer, head) with f(x) = head(x @ layer.kernel + layer.bias), if the model's first layer
+    is a Dense layer on its input (head = its activation, then the rest of the model, inference
+    mode); None otherwise. Cached per model, so `head` compiles once."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(model.inputs) != 1 or not layers or not isinstance(layers[0], keras.layers.Dense):
+        return None
+    first = layers[0]
+    if len(first._inbound_nodes) != 1 or first.input is not model.inputs[0]:
+        return None
+    rest = None if first.output is model.outputs[0] else keras.Model(first.output, model.outputs[0])
+    activation = first.activation
+
+    def head(z):
+        h = activation(z)
+        return h if rest is None else rest(h, training=False)
+
+    return first, head
+
+
+def mean_jacobians(model, x: np.ndarray, targets=TARGETS, batch_size: int = 256,
+                   factorize: bool = True) -> dict[str, np.ndarray]:
+    """{target: mean over the rows of x of d target / d pixels}, each (classes, 784) float64.
+
+    factorize (models whose first layer is Dense, as both of ours): with z = x W + b the first
+    layer's pre-activation, the chain rule gives d target / d x = (d target / d z) W.T for every
+    digit, and the mean commutes with the constant W.T, so
+        mean_i J_x(x_i) = (mean_i J_z(z_i)) W.T.
+    The primitive then takes the all-classes Jacobian with respect to z (width 512, not 784)
+    and the 10 backward passes skip the first layer's (b * 10, 512) x (512, 784) product: the
+    same numbers, about half the work. factorize=False differentiates the pixels directly.
+    """
+    from ...core.gradients import mean_gradient
+    from ...core.models import model_fn
+
+    x = flatten(x)
+    split = first_dense_split(model) if factorize else None
+    if split is not None:
+        layer, f = split
+        kernel = np.asarray(layer.kernel, dtype=np.float32)
+        inputs = x @ kernel + np.asarray(layer.bias, dtype=np.float32)
+    else:
+        f, inputs = model_fn(model), x
+    out = {}
+    for target in targets:
+        start = time.perf_counter()
+        jac = mean_gradient(f, inputs, output=target, classes="all", batch_size=batch_size)
+        out[target] = jac @ kernel.T.astype(np.float64) if split is not None else jac
+        log.debug("mean %s Jacobian over %d digits (%s): %.2f s", target, len(x),
+                  "through the first layer" if split is not None else "direct",
+                  time.perf_counter() - start)
+    return out
+
+
+def check_factorized(model, x: np.ndarray, targets=TARGETS,
+                     rtol: float = 1e-3) -> dict[str, float]:
+    """Relative max difference between the factorised and the direct mean Jacobian on x (a few
+    digits); raises if above rtol, i.e. if the first-layer chain rule did not hold."""
+    fast = mean_jacobians(model, x, targets, batch_size=len(x), factorize=True)
+    direct = mean_jacobians(model, x, targets, batch_size=len(x), factorize=False)
+    gaps = {}
+    for target in targets:
+        scale = np.abs(direct[target]).max() or 1.0
+        gaps[target] = float(np.abs(fast[target] - direct[target]).max() / scale)
+        if gaps[target] > rtol:
+            raise RuntimeError(f"{model.name}: factorised {target} Jacobian differs from the "
+                               f"direct one by {gaps[target]:.2e} (relative) on {len(x)} digits")
+    return gaps
+
+
+def dense_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of the logistic regression: W (classes, 784) = kernel.T, so logits = x W.T + b."""
+    dense = [layer for layer in model.layers if layer.weights]
+    if len(dense) != 1 or len(dense[0].weights) != 2:
+        raise ValueError(f"model {model.name!r} is not a single dense layer (layers with weights: "
+                         f"{[layer.name for layer in dense]})")
+    kernel, bias = (np.asarray(w) for w in dense[0].get_weights())
+    return kernel.T.astype(np.float64), bias.astype(np.float64)
+
+
+def logit_weight_gap(model, x: np.ndarray, batch_size: int) -> float:
+    """max |direct mean logit Jacobian - W| of the logistic regression (0 up to rounding: its
+    logit Jacobian is W for every input). Direct, so the check does not rely on the chain rule."""
+    weights, _ = dense_weights(model)
+    direct = mean_jacobians(model, x, ["logit"], batch_size, factorize=False)["logit"]
+    return float(np.abs(direct - weights).max())
+
+
+def predictions(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """The arrays saved beside the Jacobians: n, mean class probability (classes,), accuracy."""
+    from ...core.models import model_fn
+
+    f = model_fn(model)
+    logits = np.concatenate([f(x[s:s + 4096]).numpy() for s in range(0, len(x), 4096)])
+    return {"n": np.int64(len(x)), "mean_probability": softmax(logits).mean(axis=0),
+            "accuracy": np.float64((logits.argmax(axis=1) == y).mean())}

@@ -1,0 +1,128 @@
+"""The stage contract's shared path, `infra.stage.main(snakemake, run)`, with a stand-in for the
+`snakemake` object a rule's script gets: named inputs/outputs/params as Snakemake's own
+Namedlist, the rule's log, the declared tracking and named errors."""
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+from snakemake.iocontainers import Namedlist
+
+from inputgrad.infra import stage, tracking
+from inputgrad.infra.errors import ConfigError, DataError
+
+
+def namedlist(**entries) -> Namedlist:
+    """As Snakemake builds them: a list-valued entry is a named slice of the flat list."""
+    items = Namedlist()
+    for key, value in entries.items():
+        start = len(items)
+        if isinstance(value, list):
+            items.extend(value)
+            items._set_name(key, start, len(items))
+        else:
+            items.append(value)
+            items._set_name(key, start)
+    return items
+
+
+@pytest.fixture
+def fake_snakemake(tmp_path):
+    """A rule `x` with one single and one list-valued input, one output and a log."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    smk = SimpleNamespace(
+        input=namedlist(data=str(tmp_path / "in.npz"),
+                        run_ids=[str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]),
+        output=namedlist(table=str(tmp_path / "out.csv")),
+        params=namedlist(cfg={"top_k": 5}, seed=3),
+        log=[str(tmp_path / "x.log")],
+        rule="x",
+    )
+    yield smk
+    for handler in root.handlers:  # main() pointed logging at the rule's log: undo that
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:], root.level = handlers, level
+
+
+def log_lines(smk) -> list[str]:
+    with open(smk.log[0]) as fh:
+        return fh.read().splitlines()
+
+
+def test_run_gets_plain_named_dicts(fake_snakemake, tmp_path):
+    seen = {}
+
+    def run(inputs, outputs, params):
+        seen.update(inputs=inputs, outputs=outputs, params=params)
+        logging.getLogger("inputgrad.test").info("stage ran")
+
+    stage.main(fake_snakemake, run)
+    assert seen["inputs"] == {"data": str(tmp_path / "in.npz"),
+                              "run_ids": [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]}
+    assert type(seen["inputs"]["run_ids"]) is list  # a plain list, not a Namedlist
+    assert seen["outputs"] == {"table": str(tmp_path / "out.csv")}
+    assert seen["params"] == {"cfg": {"top_k": 5}, "seed": 3}
+    assert any("stage ran" in line for line in log_lines(fake_snakemake))
+
+
+@pytest.mark.parametrize("error", [ConfigError("config key 'top_k': -1 is negative"),
+                                   DataError("mnist.npz: checksum mismatch")])
+def test_named_error_is_one_log_line_and_exit_1(fake_snakemake, error):
+    def run(inputs, outputs, params):
+        raise error
+
+    with pytest.raises(SystemExit) as exit_info:
+        stage.main(fake_snakemake, run)
+    assert exit_info.value.code == 1
+    lines = log_lines(fake_snakemake)
+    assert len(lines) == 1, lines
+    assert f"x: {error}" in lines[0] and "ERROR" in lines[0]
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_other_errors_keep_their_traceback(fake_snakemake):
+    def run(inputs, outputs, params):
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError, match="bug"):
+        stage.main(fake_snakemake, run)
+
+
+def test_declared_track_goes_to_record_with_the_metrics(fake_snakemake, monkeypatch):
+    calls = []
+    monkeypatch.setattr(tracking, "record", lambda *args: calls.append(args))
+    declared = {"tracking": {"uri": None, "experiment": "e"}, "artifacts": "tables",
+                "runs": "run_ids", "configs": ["cfg"]}
+    fake_snakemake.params = namedlist(cfg={"top_k": 5}, track=declared)
+
+    stage.main(fake_snakemake, lambda inputs, outputs, params: {"seconds": 2.0})
+    [(track, inputs, outputs, params, metrics)] = calls
+    assert track == {**declared, "rule": fake_snakemake.rule}
+    assert params == {"cfg": {"top_k": 5}}  # the declaration is not a param of the stage
+    assert inputs["run_ids"] == list(fake_snakemake.input.run_ids)
+    assert outputs == {"table": fake_snakemake.output.table}
+    assert metrics == {"seconds": 2.0}
+
+
+def test_no_track_no_record_and_none_metrics_are_empty(fake_snakemake, monkeypatch):
+    calls = []
+    monkeypatch.setattr(tracking, "record", lambda *args: calls.append(args))
+    stage.main(fake_snakemake, lambda inputs, outputs, params: None)
+    assert calls == []
+    fake_snakemake.params = namedlist(track={"tracking": {}, "artifacts": "t", "runs": "r"})
+    stage.main(fake_snakemake, lambda inputs, outputs, params: None)
+    assert calls[0][4] == {}
+
+
+def test_named_error_while_recording_is_one_line_too(fake_snakemake, monkeypatch):
+    def broken(*args):
+        raise ConfigError("tracking.uri: cannot open")
+
+    monkeypatch.setattr(tracking, "record", broken)
+    fake_snakemake.params = namedlist(track={"tracking": {}, "artifacts": "t", "runs": "r"})
+    with pytest.raises(SystemExit):
+        stage.main(fake_snakemake, lambda inputs, outputs, params: None)
+    assert log_lines(fake_snakemake) and "x: tracking.uri: cannot open" in log_lines(
+        fake_snakemake)[-1]
