@@ -52,7 +52,8 @@ def main() -> None:
 
     if not Path(args.model).exists():
         raise SystemExit(f"model file {args.model} not found (train it: snakemake mnist)")
-    batch = args.batch_size or compose(ROOT / "config/hydra", "mnist_mlp")["attribution"]["batch_size"]
+    hyper = compose(ROOT / "config/hydra", "mnist_mlp")
+    batch = args.batch_size or hyper["attribution"]["batch_size"]
     model = keras.models.load_model(args.model, compile=False)
     x = load_data(args.data)["x_test"]
     f = model_fn(model)

@@ -8,7 +8,8 @@ A rule declares what it logs in its `track` param (built by `common.smk`):
   (output `run_id`) is the handle later rules declare as input.
 - later rules: {"tracking": {...}, "runs": <input key of run-id files>, "artifacts": folder,
   "configs": [param names]}: every output goes into each of those runs under `folder`, the
-  named params as JSON (config/<rule>.json), and the metrics the stage returned (non-finite ones left out).
+  named params as JSON (config/<rule>.json), and the metrics the stage returned (non-finite
+  ones left out).
 
 `tracking` is the DAG-level `tracking:` config ({uri, experiment}); uri null means the SQLite
 store `infra.paths.DEFAULT_STORE` under the project directory. With SQLite, every MLflow call
