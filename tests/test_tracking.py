@@ -43,7 +43,8 @@ def training_outputs(folder: Path) -> dict:
 
 def training_track(store, name="toy-seed0"):
     """What common.smk's track_training() declares for a training rule."""
-    return {"tracking": store["tracking"], "run": {"name": name, "tags": {"model": "toy"}},
+    tags = {"model": "toy", "seed": name.rsplit("seed", 1)[-1]}
+    return {"tracking": store["tracking"], "run": {"name": name, "tags": tags},
             "artifacts": {"model": "model", "metrics": "training", "history": "training"}}
 
 
@@ -149,3 +150,33 @@ def test_record_later_stage_single_id_file_default_key(store, tmp_path):
            {}, {})
     paths_logged = {a.path for a in store["client"].list_artifacts(run_id, "figures")}
     assert paths_logged == {"figures/figure.png"}
+
+
+def test_a_rerun_supersedes_the_runs_of_the_same_model_and_seed(store, tmp_path):
+    client = store["client"]
+    stale = client.create_run(store["exp"], run_name="toy-seed0",
+                              tags={"model": "toy", "seed": "0"})
+    first = train(store, tmp_path / "a")
+    second = train(store, tmp_path / "b")
+    active = client.search_runs([store["exp"]])
+    assert [r.info.run_id for r in active] == [second]  # one run per model and seed
+    assert active[0].info.status == "FINISHED"
+    for old in (stale.info.run_id, first):
+        run = client.get_run(old)
+        assert run.info.lifecycle_stage == "deleted" and run.info.status != "RUNNING"
+    assert active[0].data.tags["supersedes"] == first
+    assert client.get_run(first).data.tags["supersedes"] == stale.info.run_id
+
+
+def test_check_location_names_the_bad_tracking_uri(tmp_path):
+    from inputgrad.infra.errors import ConfigError
+    from inputgrad.infra.tracking import check_location
+
+    check_location(f"sqlite:///{tmp_path}/new/deeper/mlflow.db")  # creatable: fine
+    assert not (tmp_path / "new").exists()  # and nothing was created by the check
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="tracking.uri.*is a file, not a folder"):
+        check_location(f"sqlite:///{blocker}/sub/mlflow.db")
+    with pytest.raises(ConfigError, match="no MLflow tracking server answers"):
+        check_location("http://127.0.0.1:9", timeout=2)

@@ -10,6 +10,7 @@ declared in its `track` param (`infra.tracking.record`), and errors: a named err
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 from . import logs
@@ -24,7 +25,14 @@ def named(namedlist) -> dict:
     return out
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
 def main(smk, run) -> None:
+    # SIGTERM (how Snakemake and schedulers stop jobs) unwinds like Ctrl-C, so a half-logged
+    # MLflow run is closed as KILLED instead of staying RUNNING.
+    signal.signal(signal.SIGTERM, _interrupt)
     log = logs.setup(smk.log[0] if smk.log else None)
     inputs, outputs, params = named(smk.input), named(smk.output), named(smk.params)
     track = params.pop("track", None)

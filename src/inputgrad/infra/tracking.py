@@ -162,6 +162,26 @@ class Tracker:
         with self._locked():
             self.client.set_terminated(run_id, status=status)
 
+    def supersede(self, run_id: str, tags: dict) -> list[str]:
+        """Close (KILLED) and delete every other run of the experiment with the same tags (the
+        same model and seed): a rerun leaves one run per model and seed, never a second
+        FINISHED one, and no run of an interrupted job stays RUNNING. MLflow keeps deleted
+        runs restorable (`mlflow gc` removes them for good)."""
+        if not tags:
+            return []
+        with self._locked():
+            experiment_id = self.client.get_run(run_id).info.experiment_id
+            query = " and ".join(f"tags.{k} = '{v}'" for k, v in sorted(tags.items()))
+            old = [r for r in self.client.search_runs([experiment_id], query, max_results=1000)
+                   if r.info.run_id != run_id]
+            for run in old:
+                if run.info.status == "RUNNING":
+                    self.client.set_terminated(run.info.run_id, status="KILLED")
+                self.client.delete_run(run.info.run_id)
+            if old:
+                self.client.set_tag(run_id, "supersedes", ",".join(r.info.run_id for r in old))
+        return [r.info.run_id for r in old]
+
 
 def read_id(path) -> str:
     return Path(path).read_text().strip()
@@ -208,6 +228,7 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
         tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
         raise
     tracker.finish(run_id)
+    tracker.supersede(run_id, track["run"].get("tags") or {})
 
 
 def mlflow_experiment(inputs, outputs, params):
