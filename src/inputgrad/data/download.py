@@ -158,7 +158,7 @@ def _copy_from_mirror(source: Source, mirror: Path, tmp: Path) -> str:
     if not path.is_file():
         raise MirrorFileMissing(
             f"{source.name} is absent from the data mirror {mirror} "
-            f"(set by ${MIRROR_ENV} or config key data.mirror)"
+            f"(set by ${MIRROR_ENV} or config key download.mirror)"
         )
     log.info("%s: copying from mirror %s", source.name, path)
     shutil.copyfile(path, tmp)
@@ -183,7 +183,7 @@ def _download(source: Source, tmp: Path, retries: int, timeout: float) -> None:
     raise NetworkError(
         f"could not download {source.name} from {source.url} after {retries} attempts "
         f"({last}). No network? Put the file in a folder and point ${MIRROR_ENV} (or config "
-        f"key data.mirror) at it; the checksum is still verified."
+        f"key download.mirror) at it; the checksum is still verified."
     )
 
 
