@@ -59,7 +59,10 @@ def load_npz(path) -> dict[str, np.ndarray]:
 
 
 def save_figure(fig, *paths, **savefig_kw) -> None:
-    """fig.savefig to each path (format from its suffix: png, pdf, ...)."""
+    """fig.savefig to each path (format from its suffix: png, pdf, ...). PDFs get no creation
+    date, so two runs of the same seed write the same bytes."""
     for path in paths:
+        fmt = Path(path).suffix.lstrip(".")
+        extra = {"metadata": {"CreationDate": None}} if fmt == "pdf" else {}
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), **savefig_kw)
+            fig.savefig(tmp, format=fmt, **extra, **savefig_kw)

@@ -36,6 +36,10 @@ def main(smk, run) -> None:
     log = logs.setup(smk.log[0] if smk.log else None)
     inputs, outputs, params = named(smk.input), named(smk.output), named(smk.params)
     track = params.pop("track", None)
+    if track and "run" in track:  # a training rule: note the machine before TF is imported
+        from .provenance import describe
+
+        track = {**track, "provenance": describe()}
     try:
         metrics = run(inputs, outputs, params) or {}
         if track:

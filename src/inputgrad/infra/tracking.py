@@ -1,7 +1,8 @@
 """MLflow as a side channel, done once for every rule by `record` (called by `infra.stage`).
 
 A rule declares what it logs in its `track` param (built by `common.smk`):
-- training rules: {"tracking": {...}, "run": {"name", "tags"}, "artifacts": {output: folder}}:
+- training rules: {"tracking": {...}, "run": {"name", "tags"}, "artifacts": {output: folder}}
+  (plus "provenance", the machine and package fields of `infra.provenance`, as run tags):
   the run is created only after the stage has written its outputs, then params (the resolved
   config), per-epoch metrics (from the history CSV), final metrics and artifacts are logged and
   the run is closed, FINISHED, or FAILED/KILLED if logging itself is interrupted; its id file
@@ -211,8 +212,9 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
 def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) -> None:
     import pandas as pd
 
-    run_id = tracker.create_run(read_id(inputs["experiment"]), track["run"]["name"],
-                                track["run"].get("tags"))
+    tags = {**(track["run"].get("tags") or {}),
+            **{f"provenance.{k}": v for k, v in track.get("provenance", {}).items()}}
+    run_id = tracker.create_run(read_id(inputs["experiment"]), track["run"]["name"], tags)
     try:
         resolved = {**params.get("cfg", {}), **{k: v for k, v in params.items() if k != "cfg"}}
         tracker.log_params(run_id, resolved)  # train.epochs, model.name, ..., seed
@@ -228,7 +230,7 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
         tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
         raise
     tracker.finish(run_id)
-    tracker.supersede(run_id, track["run"].get("tags") or {})
+    tracker.supersede(run_id, track["run"].get("tags") or {})  # model and seed, not provenance
 
 
 def mlflow_experiment(inputs, outputs, params):
