@@ -1,4 +1,5 @@
-"""Beyond the paper: deletion test, Spearman helper, seed-variability summary (hand-checkable)."""
+"""Beyond the paper: deletion test, sanity check, Spearman helper, the checks across seeds
+(hand-checkable)."""
 
 import json
 import math
@@ -130,62 +131,7 @@ def test_reinitialised_model_changes_weights_not_shapes():
                                clone.get_weights()[0])
 
 
-# ----------------------------------------------------------------------------- seed variability
-
-def gbar_frame(values):
-    """Word 0 is reserved (not eligible) with a huge ḡ that must be ignored."""
-    values = [100.0, *values]
-    ids = range(len(values))
-    return pd.DataFrame({"word_id": ids, "word": [f"w{i}" for i in ids],
-                         "eligible": [False] + [True] * (len(values) - 1),
-                         "gbar_test_probability": values})
-
-
-def test_seed_variability_two_seeds_hand_case():
-    frames = {0: gbar_frame([5, 4, 3, -1, -2, -3]), 1: gbar_frame([4, 5, -1, 3, -3, -2])}
-    table = tables.seed_variability_table(frames, {0: 0.8, 1: 0.9}, "gbar_test_probability",
-                                          top_k=2)
-    assert len(table) == 1
-    row = table.iloc[0]
-    assert (row["seed_a"], row["seed_b"]) == (0, 1)
-    # ranks 6 5 4 3 2 1 vs 5 6 3 4 1 2: sum d^2 = 6, rho = 1 - 36 / 210
-    assert row["spearman_gbar"] == pytest.approx(1 - 36 / 210)
-    assert row["top_positive_overlap"] == 1.0  # {w1, w2} both times
-    assert row["top_negative_overlap"] == 1.0  # {w5, w6} both times
-    assert row["n_words"] == 6 and row["n_seeds"] == 2
-    assert row["accuracy_mean"] == pytest.approx(0.85)
-    assert row["accuracy_sd"] == pytest.approx(math.sqrt(0.005))
-
-
-def test_seed_variability_three_seeds_gives_every_pair():
-    frames = {0: gbar_frame([5, 4, 3, -1, -2, -3]), 1: gbar_frame([4, 5, -1, 3, -3, -2]),
-              2: gbar_frame([5, -1, 4, 3, -2, -3])}
-    table = tables.seed_variability_table(frames, {0: 0.8, 1: 0.9, 2: 1.0},
-                                          "gbar_test_probability", 2)
-    assert list(zip(table["seed_a"], table["seed_b"], strict=True)) == [(0, 1), (0, 2), (1, 2)]
-    pair02 = table.iloc[1]
-    assert pair02["top_positive_overlap"] == 0.5  # {w1, w2} vs {w1, w3}
-    assert pair02["top_negative_overlap"] == 1.0
-    np.testing.assert_allclose(table["accuracy_sd"], 0.1)
-
-
-def test_seed_variability_one_seed_gives_one_row():
-    table = tables.seed_variability_table({7: gbar_frame([1, -1, 2])}, {7: 0.88},
-                                    "gbar_test_probability", top_k=20)
-    assert len(table) == 1
-    row = table.iloc[0]
-    assert row["seed_a"] == 7 and pd.isna(row["seed_b"])
-    assert row["accuracy_mean"] == pytest.approx(0.88) and pd.isna(row["accuracy_sd"])
-    assert pd.isna(row["spearman_gbar"]) and row["n_seeds"] == 1
-
-
-def test_seed_variability_errors_name_the_problem():
-    with pytest.raises(ConfigError, match="nope"):
-        tables.seed_variability_table({0: gbar_frame([1, 2])}, {0: 0.5}, "nope", 2)
-    with pytest.raises(DataError, match="differ"):
-        tables.seed_variability_table({0: gbar_frame([1, 2])}, {1: 0.5},
-                                      "gbar_test_probability", 2)
-
+# ----------------------------------------------------------------------------- figure
 
 def test_deletion_figure_from_table_leaves_global_style_alone(tmp_path):
     import matplotlib
@@ -205,29 +151,58 @@ def test_deletion_figure_from_table_leaves_global_style_alone(tmp_path):
     assert matplotlib.rcParams["font.size"] == before  # rc_context, not a global update
 
 
-# ----------------------------------------------------------------------------- stages
+# ----------------------------------------------------------------------------- per-seed stages
+
+SEEDS = (0, 1)
+
 
 @pytest.fixture
 def mnist_files(tmp_path):
-    """A small (untrained) mnist_mlp saved as .keras and 30 test digits in the on-disk format."""
-    model = build({"name": "mnist_mlp", "hidden": (16,), "dropout": 0.0})
-    model.save(tmp_path / "model.keras")
+    """Small (untrained) mnist_mlp models of seeds 0 and 1, in the per-seed layout
+    models/mnist_mlp/seed<seed>/, and 30 test digits in the on-disk format."""
+    import keras
+
+    files = {}
+    for seed in SEEDS:
+        keras.utils.set_random_seed(seed)  # each seed its own initial weights
+        folder = tmp_path / "models" / "mnist_mlp" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        build({"name": "mnist_mlp", "hidden": (16,), "dropout": 0.0}).save(folder / "model.keras")
+        files[seed] = {"model": str(folder / "model.keras"), "run_id": str(folder / "run_id.txt"),
+                       "data": str(tmp_path / "mnist.npz")}
     rng = np.random.default_rng(0)
     x = rng.random((30, 28, 28)).astype(np.float32)
     np.savez(tmp_path / "mnist.npz", x_test=x, y_test=np.zeros(30, np.int64))
-    return {"model": str(tmp_path / "model.keras"), "data": str(tmp_path / "mnist.npz"),
-            "run_id": str(tmp_path / "run_id.txt")}
+    return files
 
 
 DIGITS = {"n": 12, "seed": 0, "output": "logit", "batch_size": 8}
 DELETION = {"ks": [0, 5, 50], "ig_steps": 4, "smoothgrad_noise": 0.1, "smoothgrad_samples": 2,
             "smoothgrad_seed": 0, "random_seed": 0}
+SANITY = {"reinit_seed": 1}
+
+
+def seed_outputs(root, seed):
+    """The per-seed outputs of attribution_deletion and attribution_sanity under `root`."""
+    folder = root / "tables" / f"seed{seed}"
+    return ({"table": str(folder / "attribution_deletion.csv"),
+             "summary": str(folder / "attribution_deletion.json")},
+            {"summary": str(folder / "attribution_sanity.json")})
+
+
+def run_seed(root, files, seed):
+    """Both per-seed stages of one seed -> (deletion metrics, sanity metrics)."""
+    deletion, sanity = seed_outputs(root, seed)
+    return (stages.attribution_deletion(files[seed], deletion, {
+                "cfg": {"digits": DIGITS, "deletion": DELETION}, "seed": seed}),
+            stages.attribution_sanity(files[seed], sanity, {
+                "cfg": {"digits": DIGITS, "sanity": SANITY}, "seed": seed}))
 
 
 def test_deletion_stage_writes_table_summary_and_returns_metrics(tmp_path, mnist_files):
-    outputs = {"table": str(tmp_path / "d.csv"), "summary": str(tmp_path / "d.json")}
-    metrics = stages.attribution_deletion(mnist_files, outputs,
-                                          {"cfg": {"digits": DIGITS, "deletion": DELETION}})
+    outputs, _ = seed_outputs(tmp_path, 0)
+    metrics = stages.attribution_deletion(mnist_files[0], outputs, {
+        "cfg": {"digits": DIGITS, "deletion": DELETION}, "seed": 0})
     table = pd.read_csv(outputs["table"])
     assert table["method"].unique().tolist() == list(compute.RANKINGS)
     assert table["k"].tolist() == DELETION["ks"] * 5 and set(table["n"]) == {12}
@@ -235,40 +210,175 @@ def test_deletion_stage_writes_table_summary_and_returns_metrics(tmp_path, mnist
     assert list(summary["aoc"]) == list(compute.RANKINGS)
     assert summary["ig_completeness_gap"]["steps"] == 4 and summary["n"] == 12
     assert "seconds" not in json.dumps(summary)  # timings go to metrics, not result files
+    assert "seed" not in summary  # the seed is the folder (seed-0 files as before the split)
     assert metrics["deletion_aoc_random"] == summary["aoc"]["random"]
     assert metrics["ig_completeness_gap_mean_abs"] == summary["ig_completeness_gap"]["mean_abs"]
     assert set(metrics) >= {f"attribution_seconds_{m}" for m in compute.ATTRIBUTED}
     with pytest.raises(ConfigError, match="deletion.ks"):
-        stages.attribution_deletion(mnist_files, outputs, {"cfg": {
-            "digits": DIGITS, "deletion": {**DELETION, "ks": [0, 785]}}})
+        stages.attribution_deletion(mnist_files[0], outputs, {"cfg": {
+            "digits": DIGITS, "deletion": {**DELETION, "ks": [0, 785]}}, "seed": 0})
 
 
 def test_sanity_stage_compares_with_a_reinitialised_model(tmp_path, mnist_files):
-    outputs = {"summary": str(tmp_path / "s.json")}
-    metrics = stages.attribution_sanity(mnist_files, outputs,
-                                        {"cfg": {"digits": DIGITS, "sanity": {"reinit_seed": 1}}})
+    _, outputs = seed_outputs(tmp_path, 0)
+    metrics = stages.attribution_sanity(mnist_files[0], outputs,
+                                        {"cfg": {"digits": DIGITS, "sanity": SANITY}, "seed": 0})
     result = json.loads(open(outputs["summary"]).read())
     assert result["reinit_seed"] == 1 and result["n"] == 12
     assert -1 <= result["spearman_abs_gradient_mean"] < 0.99  # other weights, other map
     assert metrics == {"sanity_spearman_abs_gradient": result["spearman_abs_gradient_mean"]}
 
 
-def test_seed_variability_stage_reads_every_seed(tmp_path):
-    inputs = {"gbar": [], "metrics": [], "run_id": str(tmp_path / "run_id.txt")}
-    for seed, (values, acc) in enumerate([([5, 4, 3, -1, -2, -3], 0.8),
-                                          ([4, 5, -1, 3, -3, -2], 0.9)]):
-        gbar_frame(values).to_csv(tmp_path / f"g{seed}.csv", index=False)
-        (tmp_path / f"m{seed}.json").write_text(json.dumps({"test_accuracy": acc}))
-        inputs["gbar"].append(str(tmp_path / f"g{seed}.csv"))
-        inputs["metrics"].append(str(tmp_path / f"m{seed}.json"))
-    params = {"cfg": {"seeds": [0, 1], "seed_variability": {
-        "top_k": 2, "column": "gbar_test_probability"}}}
-    outputs = {"table": str(tmp_path / "sv.csv")}
-    metrics = stages.seed_variability(inputs, outputs, params)
-    table = pd.read_csv(outputs["table"])
-    assert table["spearman_gbar"].iloc[0] == pytest.approx(1 - 36 / 210)
-    assert metrics["seed_variability_spearman_gbar_mean"] == pytest.approx(1 - 36 / 210)
-    assert metrics["seed_variability_accuracy_sd"] == pytest.approx(math.sqrt(0.005))
-    (tmp_path / "m1.json").write_text("{}")
-    with pytest.raises(DataError, match="test_accuracy"):
-        stages.seed_variability(inputs, outputs, params)
+def test_per_seed_stages_differ_only_by_model_and_feed_checks_seeds(tmp_path, mnist_files):
+    for seed in SEEDS:
+        run_seed(tmp_path, mnist_files, seed)
+    (d0, s0), (d1, s1) = (seed_outputs(tmp_path, s) for s in SEEDS)
+    first = [open(p, "rb").read() for p in (d0["table"], d0["summary"], s0["summary"])]
+    run_seed(tmp_path / "again", mnist_files, 0)  # same seed, same bytes
+    (a0, b0) = seed_outputs(tmp_path / "again", 0)
+    assert [open(p, "rb").read() for p in (a0["table"], a0["summary"], b0["summary"])] == first
+    summaries = [json.loads(open(d["summary"]).read()) for d in (d0, d1)]
+    # same digits, grid and settings; another model gives other curves
+    assert summaries[0]["n"] == summaries[1]["n"] == 12
+    assert summaries[0]["ks"] == summaries[1]["ks"] == DELETION["ks"]
+    assert summaries[0]["aoc"] != summaries[1]["aoc"]
+
+    outputs = {"csv": str(tmp_path / "checks_seeds.csv"), "md": str(tmp_path / "checks_seeds.md")}
+    inputs = {"deletion": [d0["summary"], d1["summary"]],
+              "sanity": [s0["summary"], s1["summary"]], "run_id": mnist_files[0]["run_id"]}
+    metrics = stages.checks_seeds(inputs, outputs, {"cfg": {"seeds": list(SEEDS)}})
+    table = pd.read_csv(outputs["csv"])
+    per_seed = table.dropna(subset=["seed"]).set_index(["quantity", "method", "seed"])["value"]
+    for seed, summary in zip(SEEDS, summaries, strict=True):
+        for method, aoc in summary["aoc"].items():
+            assert per_seed["deletion_aoc", method, seed] == pytest.approx(aoc, rel=1e-15)
+        assert per_seed["completeness_gap_mean_abs", "integrated_gradients", seed] == \
+            pytest.approx(summary["ig_completeness_gap"]["mean_abs"], rel=1e-15)
+    assert metrics["checks_seeds_n"] == 2
+    assert metrics["checks_seeds_aoc_mean_random"] == pytest.approx(
+        (summaries[0]["aoc"]["random"] + summaries[1]["aoc"]["random"]) / 2)
+
+
+# ----------------------------------------------------------------------------- across seeds
+
+METHODS = list(compute.RANKINGS)
+
+
+def write_summaries(root, by_seed: dict[int, tuple]) -> dict:
+    """Tiny per-seed attribution_deletion / attribution_sanity JSON files, by_seed:
+    {seed: (AOC per method of METHODS, mean abs IG gap, rho |g|, rho |g x x|)} -> inputs."""
+    inputs = {"deletion": [], "sanity": [], "run_id": str(root / "run_id.txt")}
+    for seed, (aoc, gap, rho, rho_x) in by_seed.items():
+        folder = root / "tables" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "attribution_deletion.json").write_text(json.dumps({
+            "n": 500, "aoc": dict(zip(METHODS, aoc, strict=True)),
+            "ig_completeness_gap": {"target": "logit", "mean_abs": gap, "max_abs": 2 * gap}}))
+        (folder / "attribution_sanity.json").write_text(json.dumps({
+            "n": 500, "spearman_abs_gradient_mean": rho,
+            "spearman_abs_gradient_x_input_mean": rho_x}))
+        inputs["deletion"].append(str(folder / "attribution_deletion.json"))
+        inputs["sanity"].append(str(folder / "attribution_sanity.json"))
+    return inputs
+
+
+# methods: gradient, gradient_x_input, integrated_gradients, smoothgrad, random
+THREE_SEEDS = {0: ([0.2, 0.9, 0.8, 0.3, 0.0], 0.1, 0.0, 0.90),
+               4: ([0.4, 0.7, 0.8, 0.3, 0.1], 0.3, 0.2, 0.95),
+               9: ([0.3, 0.8, 0.5, 0.6, 0.2], 0.2, -0.2, 1.00)}
+
+
+def run_checks_seeds(tmp_path, by_seed):
+    inputs = write_summaries(tmp_path, by_seed)
+    outputs = {"csv": str(tmp_path / "checks_seeds.csv"), "md": str(tmp_path / "checks_seeds.md")}
+    metrics = stages.checks_seeds(inputs, outputs, {"cfg": {"seeds": list(by_seed)}})
+    return pd.read_csv(outputs["csv"]), open(outputs["md"]).read(), metrics
+
+
+def test_checks_seeds_three_seeds_hand_case(tmp_path):
+    table, md, metrics = run_checks_seeds(tmp_path, THREE_SEEDS)
+    assert list(table.columns) == ["quantity", "method", "seed", "value", "rank", "n", "mean",
+                                   "sd", "min", "max", "ci_low", "ci_high"]
+    # per (quantity, method): 3 seed rows then 1 summary row; 5 AOC + gap + 2 Spearman
+    assert len(table) == 8 * 4
+    assert table["seed"].iloc[:3].tolist() == [0, 4, 9] and pd.isna(table["seed"].iloc[3])
+    summary = table[table["seed"].isna()].set_index(["quantity", "method"])
+    aoc = summary.loc["deletion_aoc"]
+    np.testing.assert_allclose(aoc.loc[METHODS, "mean"], [0.3, 0.8, 0.7, 0.4, 0.1])
+    # sd (ddof=1): deviations (-.1, .1, 0) -> 0.1; (.1, .1, -.2) -> sqrt(0.06 / 2)
+    np.testing.assert_allclose(aoc.loc[METHODS, "sd"],
+                               [0.1, 0.1, math.sqrt(0.03), math.sqrt(0.03), 0.1])
+    np.testing.assert_allclose(aoc.loc[METHODS, "min"], [0.2, 0.7, 0.5, 0.3, 0.0])
+    np.testing.assert_allclose(aoc.loc[METHODS, "max"], [0.4, 0.9, 0.8, 0.6, 0.2])
+    assert set(summary["n"]) == {3}
+    assert summary["ci_low"].isna().all() and summary["ci_high"].isna().all()  # K < 5
+    # ranking by mean AOC: g x input 0.8 > IG 0.7 > SmoothGrad 0.4 > gradient 0.3 > random 0.1
+    assert aoc.loc[METHODS, "rank"].tolist() == [4, 1, 2, 3, 5]
+    seed_ranks = table[table["quantity"] == "deletion_aoc"].dropna(subset=["seed"])
+    ranks = seed_ranks.set_index(["seed", "method"])["rank"]
+    assert [ranks[4, m] for m in METHODS] == [3, 2, 1, 4, 5]  # IG first in seed 4
+    assert summary.loc[("completeness_gap_mean_abs", "integrated_gradients"), "mean"] == \
+        pytest.approx(0.2)
+    rho = summary.loc["sanity_spearman"]
+    assert rho.loc["gradient", "mean"] == pytest.approx(0.0, abs=1e-12)
+    assert rho.loc["gradient", "sd"] == pytest.approx(0.2)
+    assert rho.loc["gradient_x_input", "mean"] == pytest.approx(0.95)
+    assert rho.loc["gradient_x_input", "sd"] == pytest.approx(0.05)
+    assert summary.loc["sanity_spearman", "rank"].isna().all()  # ranks are for AOC only
+    # only seed 0 orders the methods like the means
+    assert metrics["checks_seeds_same_order"] == 1 and metrics["checks_seeds_n"] == 3
+    assert metrics["checks_seeds_aoc_mean_gradient_x_input"] == pytest.approx(0.8)
+    # readable Markdown: the ranked AOC table with per-seed values and ranks, the diagnostics
+    assert md.startswith("# Attribution checks across seeds (3 seeds: 0, 4, 9)")
+    rows = [line for line in md.splitlines() if line.startswith("| 1 ")]
+    assert rows and "gradient x input" in rows[0] and "0.900 (1)" in rows[0]
+    assert "0.800" in rows[0] and "0.700 – 0.900" in rows[0]
+    assert ("gradient x input > integrated gradients > smoothgrad > gradient > random; "
+            "the same order in 1 of 3 seeds") in md
+    assert "| seed 4 " in md and "IG completeness gap" in md and "sanity Spearman" in md
+
+
+def test_checks_seeds_interval_from_five_seeds(tmp_path):
+    # AOC of every method 1..5 over the seeds: mean 3, sd sqrt(2.5),
+    # 95 % t interval 3 -+ t(0.975, df 4) sd / sqrt(5), t = 2.7764451 (tables)
+    five = {s: ([float(s + 1)] * 5, 0.1, 0.0, 0.9) for s in range(5)}
+    table, md, _ = run_checks_seeds(tmp_path, five)
+    row = table[table["seed"].isna() & (table["method"] == "gradient")].iloc[0]
+    half = 2.7764451 * math.sqrt(2.5) / math.sqrt(5)
+    assert row["n"] == 5 and row["mean"] == pytest.approx(3.0)
+    assert row["sd"] == pytest.approx(math.sqrt(2.5))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((3 - half, 3 + half), rel=1e-6)
+    assert f"{3 - half:.3f} – {3 + half:.3f}" in md
+    # equal AOCs: every method shares rank 1, in every seed as in the means
+    assert set(table.loc[table["quantity"] == "deletion_aoc", "rank"]) == {1}
+    assert "the same order in 5 of 5 seeds" in md
+
+
+def test_checks_seeds_one_seed(tmp_path):
+    table, md, metrics = run_checks_seeds(tmp_path, {7: THREE_SEEDS[0]})
+    assert len(table) == 8 * 2  # one seed row and one summary row each
+    summary = table[table["seed"].isna()]
+    assert set(summary["n"]) == {1}
+    assert summary["sd"].isna().all() and summary["ci_low"].isna().all()
+    np.testing.assert_allclose(summary["mean"], summary["min"])
+    np.testing.assert_allclose(summary["mean"], summary["max"])
+    assert table.dropna(subset=["seed"])["seed"].unique().tolist() == [7]
+    assert md.startswith("# Attribution checks across seeds (1 seed: 7)")
+    assert "the same order in 1 of 1 seed." in md
+    assert metrics["checks_seeds_n"] == 1 and metrics["checks_seeds_same_order"] == 1
+
+
+def test_checks_seeds_errors_name_the_problem(tmp_path):
+    inputs = write_summaries(tmp_path, THREE_SEEDS)
+    outputs = {"csv": str(tmp_path / "c.csv"), "md": str(tmp_path / "c.md")}
+    with pytest.raises(DataError, match="3 seeds but 2 deletion"):
+        stages.checks_seeds({**inputs, "deletion": inputs["deletion"][:2]}, outputs,
+                            {"cfg": {"seeds": [0, 4, 9]}})
+    broken = tmp_path / "tables" / "seed4" / "attribution_sanity.json"
+    broken.write_text(json.dumps({"n": 500}))
+    with pytest.raises(DataError, match="seed4/attribution_sanity.json: no "
+                                        "'spearman_abs_gradient_mean'"):
+        stages.checks_seeds(inputs, outputs, {"cfg": {"seeds": [0, 4, 9]}})
+    with pytest.raises(DataError, match="AOC methods"):
+        tables.seed_values({0: {"aoc": {"gradient": 0.1}, "ig_completeness_gap": {}},
+                            1: {"aoc": {"random": 0.1}, "ig_completeness_gap": {}}}, {0: {}, 1: {}})

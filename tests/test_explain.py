@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from inputgrad.cli import main
+from inputgrad.core import gradients
 from inputgrad.core.models import build, split_embedding
-from inputgrad.explain import encode_text, explain_array
+from inputgrad.explain import ExplainError, encode_text, explain_array
 
 
 @pytest.fixture
@@ -63,5 +64,148 @@ def test_cli_text_and_array(cnn, tmp_path, capsys):
                  "--method", "integrated_gradients", "--steps", "8", "--output", "logit",
                  "--out", str(out_file)]) == 0
     assert "IG completeness gap" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="does not exist"):
-        main(["explain", str(tmp_path / "nope.keras"), "--input", str(pixels)])
+    assert main(["explain", str(tmp_path / "nope.keras"), "--input", str(pixels)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+# Bad arguments: one line "explain: ..." on stderr naming the flag, file or value; exit 2.
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    """Tiny saved models (MNIST MLP, IMDB CNN, a word index in the workflow's layout) and the
+    bad files the cases below pass."""
+    d = tmp_path_factory.mktemp("bad")
+    keras.utils.set_random_seed(0)
+    build({"name": "mnist_mlp", "inputs": 784, "hidden": [8], "dropout": 0.0, "classes": 10}) \
+        .save(d / "mlp.keras")
+    models = d / "results" / "models" / "imdb_cnn" / "seed0"
+    models.mkdir(parents=True)
+    build({"name": "imdb_cnn", "num_words": 50, "maxlen": 20, "embedding_dim": 4, "filters": 4,
+           "kernel_size": 3, "hidden": 4, "dropout": 0.0}).save(models / "model.keras")
+    (d / "cnn.keras").write_bytes((models / "model.keras").read_bytes())  # no index above it
+    raw = d / "results" / "data" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "imdb_word_index.json").write_text(json.dumps({"great": 1, "movie": 2}))
+    (d / "list.json").write_text("[1, 2]")
+    (d / "metrics.json").write_text('{"accuracy": 0.9}')
+    (d / "corrupt.keras").write_bytes(b"not a zip archive")
+    np.save(d / "pixels.npy", np.zeros((2, 784), np.float32))
+    np.save(d / "ids.npy", np.full((2, 20), 5, np.int32))
+    np.save(d / "images.npy", np.zeros((2, 28, 28), np.float32))
+    np.save(d / "long_ids.npy", np.zeros((2, 100), np.int32))
+    np.save(d / "float_ids.npy", np.full((2, 20), 5.0, np.float32))
+    np.save(d / "big_ids.npy", np.full((2, 20), 60, np.int64))
+    np.save(d / "strings.npy", np.array([["a"] * 784, ["b"] * 784]))
+    np.savez(d / "pixels.npz", y=np.zeros((2, 784), np.float32))
+    return d
+
+
+CNN = "results/models/imdb_cnn/seed0/model.keras"
+BAD = {  # case: (arguments, exact message; {d} = the fixture's folder)
+    "text_without_embedding": (
+        ["mlp.keras", "--text", "great movie"],
+        "explain: --text needs a model with an Embedding layer; {d}/mlp.keras has none "
+        "(use --input)"),
+    "target_not_a_class": (
+        ["mlp.keras", "--input", "pixels.npy", "--target", "foo"],
+        "explain: --target must be predicted, all or a class index, got 'foo'"),
+    "target_out_of_range": (
+        ["mlp.keras", "--input", "pixels.npy", "--target", "12"],
+        "explain: --target 12 is out of range: the model has 10 classes, so use 0 to 9"),
+    "target_negative": (
+        ["mlp.keras", "--input", "pixels.npy", "--target", "-1"],
+        "explain: --target -1 is out of range: the model has 10 classes, so use 0 to 9"),
+    "target_binary": (
+        [CNN, "--input", "ids.npy", "--target", "1"],
+        "explain: --target 1 is out of range: the model has a single output (binary), "
+        "so only 0 is allowed"),
+    "input_shape_mlp": (
+        ["mlp.keras", "--input", "images.npy"],
+        "explain: input {d}/images.npy has shape (2, 28, 28); the model expects (n, 784)"),
+    "input_shape_cnn": (
+        [CNN, "--input", "long_ids.npy"],
+        "explain: input {d}/long_ids.npy has shape (2, 100); the model expects (n, 20)"),
+    "input_ids_not_integer": (
+        [CNN, "--input", "float_ids.npy"],
+        "explain: input {d}/float_ids.npy has dtype float32; the model takes integer token ids"),
+    "input_ids_out_of_vocab": (
+        [CNN, "--input", "big_ids.npy"],
+        "explain: input {d}/big_ids.npy has token ids in [60, 60]; the model's Embedding "
+        "takes ids in [0, 50)"),
+    "input_strings": (
+        ["mlp.keras", "--input", "strings.npy"],
+        "explain: input {d}/strings.npy has dtype <U1; the model expects numbers"),
+    "word_index_not_found": (
+        ["cnn.keras", "--text", "great movie"],
+        "explain: no word index found for {d}/cnn.keras (no data/raw/imdb_word_index.json in "
+        "the folders above it); give one with --word-index FILE"),
+    "word_index_not_an_object": (
+        [CNN, "--text", "great movie", "--word-index", "list.json"],
+        "explain: word index {d}/list.json (--word-index) is not a JSON object mapping words "
+        "to integer ranks"),
+    "model_not_keras": (
+        ["metrics.json", "--input", "pixels.npy"],
+        "explain: cannot load {d}/metrics.json as a Keras model (not a .keras or .h5 file)"),
+    "model_corrupt": (
+        ["corrupt.keras", "--input", "pixels.npy"],
+        "explain: cannot load {d}/corrupt.keras as a Keras model (not a .keras zip archive)"),
+    "model_missing": (
+        ["nope.keras", "--input", "pixels.npy"],
+        "explain: model file {d}/nope.keras does not exist"),
+    "text_empty": (
+        [CNN, "--text", ""],
+        "explain: --text has no words"),
+    "text_no_tokens": (
+        [CNN, "--text", " ... !!"],
+        "explain: --text has no words"),
+    "input_missing": (
+        ["mlp.keras", "--input", "nope.npy"],
+        "explain: input file {d}/nope.npy does not exist"),
+    "npz_without_key": (
+        ["mlp.keras", "--input", "pixels.npz"],
+        "explain: key 'x' not in {d}/pixels.npz (has ['y']; use --key)"),
+}
+
+
+def _args(d, args):
+    """Paths relative to the fixture's folder (the model first, then --input/--word-index)."""
+    out = [str(d / args[0])]
+    for i, arg in enumerate(args[1:], 1):
+        out.append(str(d / arg) if args[i - 1] in ("--input", "--word-index") else arg)
+    return out
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_argument_is_one_line(bad, case, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # outside any results/ folder: the index is found from the model
+    args, message = BAD[case]
+    assert main(["explain", *_args(bad, args), "--out", str(tmp_path / "a.npz")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [message.format(d=bad)]
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert not (tmp_path / "a.npz").exists()
+
+
+def test_debug_reraises(bad, capsys):
+    with pytest.raises(ExplainError, match="--target must be"):
+        main(["explain", str(bad / "mlp.keras"), "--input", str(bad / "pixels.npy"),
+              "--target", "foo", "--debug"])
+
+
+def test_word_index_found_from_the_model_folder(bad, capsys, monkeypatch, tmp_path):
+    """results/models/<model>/seed<N>/model.keras finds results/data/raw/imdb_word_index.json
+    whatever the working directory; every call reuses the model's one compiled gradient."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", str(bad / CNN), "--text", "Great movie, zzz!"]) == 0
+    out = capsys.readouterr().out
+    assert "great" in out and "[zzz]" in out
+    model = keras.models.load_model(bad / CNN)
+    ids = np.full((2, 20), 5, np.int32)
+    explain_array(model, ids)  # checks the input and target, then the one split per model
+    fn = gradients.make_gradient_fn(split_embedding(model)[1], "logit", all_classes=False,
+                                    reduce=None)
+    traced = fn.experimental_get_tracing_count()
+    assert traced >= 1
+    explain_array(model, ids + 1)
+    explain_array(model, ids + 2, target=0)
+    assert fn.experimental_get_tracing_count() == traced

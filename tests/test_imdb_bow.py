@@ -1,6 +1,8 @@
-"""Paper 5.2 section logic: bag of words, ḡ, Table 2, linear agreement (fast, real Keras)."""
+"""Paper 5.2 section logic: bag of words, ḡ, Table 2, linear agreement, Table 2 across seeds
+(fast, real Keras)."""
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +13,18 @@ from inputgrad.core import gradients
 from inputgrad.core.models import build
 from inputgrad.core.seeding import seed_everything
 from inputgrad.core.stats import spearman
-from inputgrad.infra.errors import ConfigError
+from inputgrad.infra.errors import ConfigError, DataError
 from inputgrad.infra.io import load_npz
-from inputgrad.sections.imdb_bow import stages
+from inputgrad.sections.imdb_bow import stages, tables
 from inputgrad.sections.imdb_bow.compute import (
     bag_of_words,
     fit_threshold,
     linear_agreement,
     mean_gradients,
+    side_ranks,
     word_names,
 )
-from inputgrad.sections.imdb_bow.tables import gbar_frame, side_ranks, table2, table2_markdown
+from inputgrad.sections.imdb_bow.tables import gbar_frame, table2, table2_markdown
 
 
 def test_bag_of_words_hand_made():
@@ -202,3 +205,178 @@ def test_stages_write_outputs_and_return_metrics(tmp_path):
     figure_inputs = {"csv": gbar["csv"], "scores": gbar["scores"], "agreement": agreement}
     stages.imdb_bow_gbar_figure(figure_inputs, figure, {"cfg": {"figure": cfg["figure"]}})
     assert all(Path(p).stat().st_size > 0 for p in figure.values())
+
+
+# ---------------------------------------------------------------- across seeds
+
+# ḡ of words w1..w6 in three seeds; ranks (6 = largest): seed 0: 6 5 4 3 2 1, seed 1: 5 6 3 4 1 2,
+# seed 2: 6 3 5 4 2 1
+SEED_GBARS = {0: [5, 4, 3, -1, -2, -3], 1: [4, 5, -1, 3, -3, -2], 2: [5, -1, 4, 3, -2, -3]}
+
+
+def seed_frame(values, names=None):
+    """A per-word ḡ table in the real format; word 0 is reserved with a huge ḡ that must be
+    ignored."""
+    g = np.array([100.0, *values])
+    names = names or ["<pad>", *(f"w{i}" for i in range(1, len(g)))]
+    x = np.ones((2, len(g)), np.float32)
+    gbars = {k: g for k in ("test_probability", "test_logit", "train_probability", "train_logit")}
+    return gbar_frame(gbars, names, x, x, index_from=0)
+
+
+def test_table2_seeds_pairs_two_seeds_hand_case():
+    frames = {s: seed_frame(SEED_GBARS[s]) for s in (0, 1)}
+    pairs = tables.table2_seeds_pairs(frames, "gbar_test_probability", top_k=2)
+    assert len(pairs) == 1
+    row = pairs.iloc[0]
+    assert (row["seed_a"], row["seed_b"]) == (0, 1)
+    # ranks 6 5 4 3 2 1 vs 5 6 3 4 1 2: sum d^2 = 6, rho = 1 - 6 * 6 / (6 * 35)
+    assert row["spearman_gbar"] == pytest.approx(1 - 36 / 210)
+    assert row["top_positive_overlap"] == 1.0  # {w1, w2} both times
+    assert row["top_negative_overlap"] == 1.0  # {w5, w6} both times
+    assert row["n_words"] == 6 and row["top_k"] == 2
+
+
+def test_table2_seeds_pairs_three_seeds_gives_every_pair():
+    frames = {s: seed_frame(v) for s, v in SEED_GBARS.items()}
+    pairs = tables.table2_seeds_pairs(frames, "gbar_test_probability", 2)
+    assert list(zip(pairs["seed_a"], pairs["seed_b"], strict=True)) == [(0, 1), (0, 2), (1, 2)]
+    pair02 = pairs.iloc[1]
+    assert pair02["top_positive_overlap"] == 0.5  # {w1, w2} vs {w1, w3}
+    assert pair02["top_negative_overlap"] == 1.0
+    # ranks 6 5 4 3 2 1 vs 6 3 5 4 2 1: sum d^2 = 4 + 1 + 1 = 6
+    assert pair02["spearman_gbar"] == pytest.approx(1 - 36 / 210)
+    # a word not eligible in one seed leaves the comparison of that pair
+    frames[2].loc[frames[2]["word"] == "w6", "eligible"] = False
+    pairs = tables.table2_seeds_pairs(frames, "gbar_test_probability", 2)
+    assert list(pairs["n_words"]) == [6, 5, 5]
+
+
+def test_table2_seeds_pairs_one_seed_has_no_pairs_and_errors_name_the_key():
+    pairs = tables.table2_seeds_pairs({7: seed_frame([1, -1, 2])}, "gbar_test_probability", 20)
+    assert pairs.empty and list(pairs.columns) == tables.PAIR_COLUMNS
+    with pytest.raises(ConfigError, match="attribution.seeds.column: 'nope'"):
+        tables.table2_seeds_pairs({0: seed_frame([1, 2])}, "nope", 2)
+
+
+PAPER = {"w1": "positive", "w3": "positive", "w5": "negative", "absent": "positive"}
+AGREEMENT = {0: 0.90, 1: 0.95, 2: 1.0}
+ACCURACY = {0: 0.8, 1: 0.9, 2: 1.0}
+
+
+def _agreement(seed):
+    return {"paper_rule_agreement_test": AGREEMENT[seed],
+            "fitted_rule_agreement_test": AGREEMENT[seed] - 0.1, "fitted_threshold": seed / 10}
+
+
+def _value(table, word, quantity, seed=None):
+    rows = table[(table["word"] == word) & (table["quantity"] == quantity)]
+    rows = rows[rows["seed"].isna()] if seed is None else rows[rows["seed"] == seed]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def test_table2_seeds_ranks_shares_and_summaries():
+    words = {s: table2(seed_frame(v), 2, PAPER) for s, v in SEED_GBARS.items()}
+    table = tables.table2_seeds(words, {s: _agreement(s) for s in SEED_GBARS}, ACCURACY, PAPER,
+                                top_k=2)
+    assert list(table.columns) == tables.SEED_COLUMNS
+    # w1: side ranks 1 (5 largest), 2 (4 < 5), 1 -> mean 4/3; within the top 2 in 3 of 3 seeds
+    assert [_value(table, "w1", "rank", s)["value"] for s in (0, 1, 2)] == [1, 2, 1]
+    w1 = _value(table, "w1", "rank")
+    assert (w1["n"], w1["mean"], w1["min"], w1["max"]) == (3, pytest.approx(4 / 3), 1, 2)
+    assert _value(table, "w1", "in_top_k")["mean"] == 1.0
+    # w3: ḡ 3 (side rank 3), -1 (other side: no rank), 4 (side rank 2)
+    w3 = _value(table, "w3", "rank")
+    assert pd.isna(_value(table, "w3", "rank", 1)["value"])
+    assert (w3["n"], w3["mean"], w3["min"], w3["max"]) == (2, 2.5, 2, 3)
+    assert _value(table, "w3", "in_top_k")["mean"] == pytest.approx(1 / 3)
+    assert _value(table, "w3", "sign_agrees")["mean"] == pytest.approx(2 / 3)
+    # overall ranks of w3: 3rd, 4th (5 4 3 -1: ḡ -1 is 4th), 2nd
+    assert [_value(table, "w3", "rank_overall", s)["value"] for s in (0, 1, 2)] == [3, 4, 2]
+    assert _value(table, "w3", "gbar_test_probability", 2)["value"] == 4.0
+    # w5 (negative): ḡ -2, -3, -2 -> side ranks 2, 1, 2
+    assert _value(table, "w5", "rank")["mean"] == pytest.approx(5 / 3)
+    # a word outside the vocabulary: no rank in any seed, never in the top k
+    absent = _value(table, "absent", "rank")
+    assert absent["n"] == 0 and pd.isna(absent["mean"])
+    assert _value(table, "absent", "in_top_k")["mean"] == 0.0
+    acc = table[(table["quantity"] == "test_accuracy") & table["seed"].isna()].iloc[0]
+    assert acc["section"] == "network" and acc["mean"] == pytest.approx(0.9)
+    assert acc["sd"] == pytest.approx(0.1) and pd.isna(acc["ci_low"])  # no interval below 5
+    paper = table[(table["quantity"] == "paper_rule_agreement_test") & table["seed"].isna()]
+    assert paper.iloc[0]["min"] == 0.9 and paper.iloc[0]["max"] == 1.0
+    md = tables.table2_seeds_markdown(
+        table, tables.table2_seeds_pairs({s: seed_frame(v) for s, v in SEED_GBARS.items()},
+                                         "gbar_test_probability", 2), top_k=2)
+    assert "| w3 " in md and "2.5" in md and "1 of 3" in md and "3 of 3" in md
+    assert "95.00% (90.00%–100.00%)" in md and "Spearman" in md
+    with pytest.raises(ConfigError, match="paper_words.other"):
+        tables.table2_seeds(words, {s: _agreement(s) for s in SEED_GBARS}, ACCURACY,
+                            {"other": "positive"}, 2)
+
+
+def _seed_files(tmp_path, seeds, paper):
+    """Every seed's inputs of table2_seeds in the real formats, through the table2_words stage
+    (word 1 is called "nan": it must stay a word when read back)."""
+    inputs = {k: [] for k in ("gbar", "words", "agreement", "metrics")}
+    names = ["<pad>", "nan", *(f"w{i}" for i in range(2, 7))]
+    for s in seeds:
+        files = {k: str(tmp_path / f"{k}{s}.{ext}") for k, ext in
+                 (("gbar", "csv"), ("json", "json"), ("words", "csv"), ("md", "md"),
+                  ("agreement", "json"), ("metrics", "json"))}
+        seed_frame(SEED_GBARS[s], names).to_csv(files["gbar"], index=False)
+        Path(files["json"]).write_text(json.dumps({}))
+        stages.table2_words({"csv": files["gbar"], "json": files["json"]},
+                            {"csv": files["words"], "md": files["md"]},
+                            {"cfg": {"attribution": {"top_k": 2, "paper_words": paper}}})
+        Path(files["agreement"]).write_text(json.dumps(_agreement(s)))
+        Path(files["metrics"]).write_text(json.dumps({"test_accuracy": ACCURACY[s]}))
+        for k in inputs:
+            inputs[k].append(files[k])
+    return {**inputs, "run_id": str(tmp_path / "run_id.txt")}
+
+
+def _seeds_params(seeds, paper):
+    return {"cfg": {"seeds": seeds, "attribution": {
+        "top_k": 2, "paper_words": paper,
+        "seeds": {"top_k": 2, "column": "gbar_test_probability"}}}}
+
+
+def test_table2_seeds_stage_reads_every_seed(tmp_path):
+    paper = {"nan": "positive", "w5": "negative"}
+    inputs = _seed_files(tmp_path, [0, 1, 2], paper)
+    outputs = {k: str(tmp_path / f"out.{k}") for k in ("csv", "md", "pairs")}
+    metrics = stages.table2_seeds(inputs, outputs, _seeds_params([0, 1, 2], paper))
+    table = pd.read_csv(outputs["csv"], keep_default_na=False, na_values={"value": [""]})
+    ranks = table[(table["word"] == "nan") & (table["quantity"] == "rank")]
+    assert list(ranks["value"].iloc[:3]) == [1, 2, 1]  # the word "nan" as w1 above
+    pairs = pd.read_csv(outputs["pairs"])
+    assert len(pairs) == 3 and pairs["top_negative_overlap"].eq(1.0).all()
+    # pairs 01 and 02 share rho = 1 - 36/210; 12: ranks 5 6 3 4 1 2 vs 6 3 5 4 2 1, sum d^2 = 16
+    rho = [1 - 36 / 210, 1 - 36 / 210, 1 - 96 / 210]
+    np.testing.assert_allclose(pairs["spearman_gbar"], rho)
+    assert metrics["table2_seeds_spearman_gbar_mean"] == pytest.approx(np.mean(rho))
+    assert metrics["table2_seeds_accuracy_sd"] == pytest.approx(0.1)
+    assert metrics["table2_seeds_paper_rule_agreement_mean"] == pytest.approx(0.95)
+    md = Path(outputs["md"]).read_text()
+    assert "across 3 seeds" in md and "| nan " in md and "seed 2" in md
+    Path(inputs["metrics"][1]).write_text("{}")
+    with pytest.raises(DataError, match="test_accuracy"):
+        stages.table2_seeds(inputs, outputs, _seeds_params([0, 1, 2], paper))
+    with pytest.raises(DataError, match="2 seeds but 3 gbar files"):
+        stages.table2_seeds(inputs, outputs, _seeds_params([0, 1], paper))
+
+
+def test_table2_seeds_stage_with_one_seed_has_no_pairs(tmp_path):
+    paper = {"w3": "positive"}
+    inputs = _seed_files(tmp_path, [0], paper)
+    outputs = {k: str(tmp_path / f"out.{k}") for k in ("csv", "md", "pairs")}
+    metrics = stages.table2_seeds(inputs, outputs, _seeds_params([0], paper))
+    assert Path(outputs["pairs"]).read_text().strip() == ",".join(tables.PAIR_COLUMNS)
+    assert math.isnan(metrics["table2_seeds_spearman_gbar_mean"])
+    assert math.isnan(metrics["table2_seeds_accuracy_sd"])  # sd needs two seeds
+    table = pd.read_csv(outputs["csv"])
+    summary = table[(table["quantity"] == "rank") & table["seed"].isna()].iloc[0]
+    assert summary["n"] == 1 and summary["mean"] == 3 and pd.isna(summary["sd"])
+    assert "no pairs" in Path(outputs["md"]).read_text()

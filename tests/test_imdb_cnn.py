@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inputgrad.core import gradients
+from inputgrad.core import gradients, stats
 from inputgrad.core.models import imdb_cnn as build_cnn
 from inputgrad.core.models import split_embedding
 from inputgrad.data.arrays import Reviews, pad_reviews
@@ -306,9 +306,178 @@ def test_views_render_from_saved_arrays(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def write_seed_inputs(tmp_path, reviews, vocab, norms_by_seed, maxlen=MAXLEN):
+    """Per-seed gradient files with the given probability norms (logit norms = 4 x, so the
+    tiebreak never reorders), the test reviews and the tokens; returns the stage inputs."""
+    _, position = pad_reviews(reviews, maxlen, start_char=1)
+    paths = []
+    for seed, norms in norms_by_seed.items():
+        prob = np.where(position >= 0, np.asarray(norms, np.float32), np.nan).astype(np.float32)
+        path = tmp_path / f"g{seed}.npz"
+        save_npz(path, {"norms_logit": prob * 4, "norms_probability": prob, "position": position,
+                        "probability": np.full(len(reviews), 0.5, np.float32),
+                        "review_id": reviews.review_id})
+        paths.append(str(path))
+    save_reviews(tmp_path / "test.npz", reviews)
+    write_json(tmp_path / "tokens.json", vocab)
+    return {"gradients": paths, "test": str(tmp_path / "test.npz"),
+            "tokens": str(tmp_path / "tokens.json")}
+
+
+def seeds_cfg(seeds):
+    return {"seeds": seeds, "model": {"maxlen": MAXLEN},
+            "data": {"imdb": {"oov_char": 2, "num_words": 8}},
+            "attribution": {"rank_by": "probability", "window": 3,
+                            "table": {"paper_phrases": ["lack of credibility", "ape was good"],
+                                      "random_reviews": 1, "random_seed": 0}}}
+
+
+def run_table1_seeds(tmp_path, inputs, seeds):
+    out = {"csv": tmp_path / "s.csv", "md": tmp_path / "s.md",
+           "stability": tmp_path / "stability.csv"}
+    metrics = stages.table1_seeds(inputs, out, {"cfg": seeds_cfg(seeds)})
+    table = pd.read_csv(out["csv"], keep_default_na=False, na_values=[""], dtype={"seed": str})
+    return table, pd.read_csv(out["stability"]), out["md"].read_text(), metrics
+
+
+# Three hand-made seeds. Columns: [start marker, token 0..4] for reviews 0 and 2 (5 tokens);
+# review 1 (7 tokens) is truncated to its last 6, losing its phrase (token 0).
+VOCAB = ["lack", "of", "credibility", "good", "film"]
+TOKENS = [[3, 0, 1, 2, 4], [0, 1, 2, 4, 4, 4, 4], [4, 3, 0, 1, 2]]
+NAN = np.nan
+HAND_NORMS = {
+    # review 0, phrase at column 2: first-word ranks 1, 3, 4 of 5 words; window sums (3 words)
+    # seed 0: 8, 7, 2, 0, 0 -> rank 2; seed 1: 6, 3.5, 5.5, 4.5, 4 -> 5; seed 2: 6, 9, 12, 9, 5
+    # -> 2 (its tie with column 4 goes to the earlier column, as word_order does)
+    0: [[NAN, 1, 5, 2, 0, 0], [1, 2, 3, 4, 5, 6], [NAN, .1, .2, .9, .3, .1]],
+    1: [[NAN, 3, 2, 1, .5, 4], [1, 2, 3, 4, 5, 6], [NAN, .5, .1, .8, .2, .3]],
+    2: [[NAN, 1, 2, 3, 4, 5], [6, 5, 4, 3, 2, 1], [NAN, 0, 0, .7, 0, 0]],
+}
+
+
+def test_table1_seeds_null_reference_on_hand_made_norms(tmp_path):
+    reviews = reviews_of([[5] * len(t) for t in TOKENS], TOKENS)
+    inputs = write_seed_inputs(tmp_path, reviews, VOCAB, HAND_NORMS)
+    table, pairs, md, metrics = run_table1_seeds(tmp_path, inputs, [0, 1, 2])
+    first = table[table["measure"] == "window_rank_first_word"].set_index(["review_id", "seed"])
+    by_sum = table[table["measure"] == "window_rank_sum"].set_index(["review_id", "seed"])
+    r0 = first.loc["pos/0_9"]
+    assert list(r0.loc[["0", "1", "2"], "rank"]) == [1, 3, 4]
+    np.testing.assert_allclose(r0.loc[["0", "1", "2"], "percentile"], [0.2, 0.6, 0.8])
+    assert list(by_sum.loc["pos/0_9"].loc[["0", "1", "2"], "rank"]) == [2, 5, 2]
+    assert (r0["words_seen"] == 5).all() and (r0["phrase_position"] == 1).all()
+    assert (r0["random_rank"] == 3).all() and (r0["random_percentile"] == 0.6).all()
+    assert r0.loc["0", "top_expression"] == "lack of credibility"
+    assert by_sum.loc[("pos/0_9", "0"), "top_expression"] == "good lack of"
+    assert by_sum.loc[("pos/0_9", "0"), "top_position"] == 0
+    summary = r0.loc["all"]
+    assert summary["n"] == 3 and np.isnan(summary["ci_low"])  # no interval from 3 seeds
+    assert summary["share_first"] == pytest.approx(1 / 3)
+    assert summary["share_top3"] == pytest.approx(2 / 3)
+    assert (summary["mean"], summary["min"], summary["max"]) == pytest.approx((8 / 3, 1, 4))
+    assert summary["sd"] == pytest.approx(np.std([1, 3, 4], ddof=1))
+    assert summary["percentile"] == pytest.approx(8 / 3 / 5)
+    # review 1: the phrase was truncated away in every seed: no rank, no share
+    r1 = first.loc["pos/1_9"]
+    assert (r1["status"] == "truncated").all() and r1["rank"].isna().all()
+    assert r1.loc["all", "n"] == 0 and np.isnan(r1.loc["all", "share_first"])
+    assert (r1["random_rank"] == 3.5).all() and (r1["words_seen"] == 6).all()
+    r2 = first.loc["pos/2_9"]
+    assert list(r2.loc[["0", "1", "2"], "rank"]) == [1, 1, 1]
+    assert r2.loc["all", "share_first"] == 1 and r2.loc["all", "share_top3"] == 1
+    assert set(table["phrase"]) == {"lack of credibility"}
+    # one row per (occurrence, measure, seed) plus one summary row per (occurrence, measure)
+    assert len(table) == 3 * 2 * 4
+    # stability: top columns r0 (2, 5, 5), r1 (5, 5, 0), r2 (3, 3, 3)
+    pairs = pairs.set_index(["seed_a", "seed_b"])
+    assert pairs["same_top_share"].to_dict() == pytest.approx(
+        {(0, 1): 2 / 3, (0, 2): 1 / 3, (1, 2): 2 / 3})
+    assert (pairs["reviews"] == 3).all()
+    _, position = pad_reviews(reviews, MAXLEN, start_char=1)
+    for (a, b), row in pairs.iterrows():
+        rho = [stats.spearman(np.array(HAND_NORMS[a][i])[position[i] >= 0],
+                              np.array(HAND_NORMS[b][i])[position[i] >= 0]) for i in range(3)]
+        assert row["spearman_reviews"] == 3
+        assert row["spearman_mean"] == pytest.approx(np.mean(rho))
+        assert row["spearman_median"] == pytest.approx(np.median(rho))
+    assert "0 vs 2" in md
+    assert "## “ape was good”" in md and "Not in the test reviews." in md
+    assert "Truncated away" in md and "first in 1 of 3, top 3 in 2 of 3" in md
+    assert set(metrics) == {"table1_seeds_seconds", "table1_seeds_same_top_share",
+                            "table1_seeds_spearman_mean"}
+    assert metrics["table1_seeds_same_top_share"] == pytest.approx(5 / 9)
+
+
+def test_table1_seeds_single_seed_and_mismatched_inputs(tmp_path):
+    reviews = reviews_of([[5] * len(t) for t in TOKENS], TOKENS)
+    inputs = write_seed_inputs(tmp_path, reviews, VOCAB, {0: HAND_NORMS[1]})
+    table, pairs, md, metrics = run_table1_seeds(tmp_path, inputs, [0])
+    assert len(pairs) == 1 and pd.isna(pairs["seed_b"]).all()
+    assert pairs["note"][0] == "single seed (0): no pair of seeds to compare"
+    assert "single seed (0): no pair of seeds to compare." in md
+    summary = table[(table["seed"] == "all") & (table["review_id"] == "pos/0_9")
+                    & (table["measure"] == "window_rank_first_word")].iloc[0]
+    assert summary["n"] == 1 and summary["mean"] == 3 and np.isnan(summary["sd"])
+    assert set(metrics) == {"table1_seeds_seconds"}
+    with pytest.raises(ConfigError, match="seeds"):
+        run_table1_seeds(tmp_path, inputs, [0, 1])
+    shifted = load_npz(inputs["gradients"][0])
+    shifted["position"] = np.roll(shifted["position"], 1, axis=1)
+    save_npz(tmp_path / "shifted.npz", shifted)
+    with pytest.raises(DataError, match="positions differ"):
+        run_table1_seeds(tmp_path, {**inputs, "gradients": [*inputs["gradients"],
+                                                            str(tmp_path / "shifted.npz")]},
+                         [0, 5])
+
+
+def test_stability_statistics_on_hand_made_arrays():
+    rng = np.random.default_rng(0)
+    norms = rng.random((6, 8)).round(1)  # rounding makes ties
+    norms[:, :2] = np.nan  # padding and start marker
+    norms[3, 2:] = 0.5  # constant: no Spearman
+    norms[4, :6] = np.nan  # 2 words: no Spearman
+    norms[5] = np.nan  # no word at all
+    same = compute.seed_ranks(norms)
+    out = compute.pair_stability(same, compute.seed_ranks(norms.copy()))
+    assert out == {"reviews": 5, "same_top_share": 1.0, "spearman_reviews": 3,
+                   "spearman_mean": pytest.approx(1.0), "spearman_median": pytest.approx(1.0)}
+    reversed_norms = np.where(np.isnan(norms), np.nan, 10 - norms)
+    out = compute.pair_stability(same, compute.seed_ranks(reversed_norms))
+    assert out["spearman_mean"] == pytest.approx(-1) and out["spearman_median"] == pytest.approx(-1)
+    # the vectorised statistics equal core.stats on each review's words, with ties
+    other = np.where(np.isnan(norms), np.nan, rng.random(norms.shape).round(1))
+    out = compute.pair_stability(same, compute.seed_ranks(other, chunk_size=2))
+    valid = ~np.isnan(norms[:4])
+    rho = [stats.spearman(norms[i][valid[i]], other[i][valid[i]]) for i in range(3)]
+    assert out["spearman_reviews"] == 3 and out["reviews"] == 5
+    assert out["spearman_mean"] == pytest.approx(np.mean(rho), abs=1e-12)
+    assert out["spearman_median"] == pytest.approx(np.median(rho), abs=1e-12)
+    full = rng.random((5, 7)).round(1)
+    np.testing.assert_allclose(compute.row_ranks(full), [stats.rankdata(r) for r in full])
+    ranks = compute.row_ranks(norms)
+    np.testing.assert_array_equal(np.isnan(ranks), np.isnan(norms))
+    assert [list(ranks[i][valid[i]]) for i in range(4)] == [
+        list(stats.rankdata(norms[i][valid[i]])) for i in range(4)]
+
+
+def test_top_columns_pick_the_word_order_top_with_ties():
+    norms = np.array([[np.nan, 0.0, 0.0, 0.0], [np.nan, 1, 3, 3], [np.nan] * 4,
+                      [2, 1, 2, np.nan]], np.float32)
+    tie = np.array([[np.nan, 1, 3, 2], [np.nan, 9, 1, 1], [np.nan] * 4, [1, 5, 1, np.nan]])
+    expected = [compute.word_order(n, t)[0] for n, t in zip(norms[[0, 1, 3]], tie[[0, 1, 3]],
+                                                               strict=True)]
+    assert list(compute.top_columns(norms, tie)) == [expected[0], expected[1], -1, expected[2]]
+    assert list(compute.top_columns(norms, tie)) == [2, 2, -1, 0]
+    assert list(compute.top_columns(norms)) == [1, 2, -1, 0]
+    assert compute.occurrence_ranks(np.array([np.nan, 1, 5, 2, 0, 0]), 2, 3) == {
+        "window_rank_first_word": 1, "window_rank_sum": 2}
+    np.testing.assert_allclose(compute.window_sums(np.array([np.nan, 1, 5, 2, 0]), 3),
+                               [np.nan, 8, 7, 2, 0])
+
+
 def test_smoke_workflow_table1_and_views(smoke_run):
     work = smoke_run["work"] / "results"
-    table = pd.read_csv(work / "tables" / "table1_expressions.csv")
+    table = pd.read_csv(work / "tables" / "seed0" / "table1_expressions.csv")
     for phrase in ("fantastic film total", "lack of credibility", "ape was outstanding"):
         assert (table["paper_phrase"] == phrase).any(), phrase
     assert table["phrase_rank"].dropna().between(1, 64).all()
@@ -319,3 +488,9 @@ def test_smoke_workflow_table1_and_views(smoke_run):
     assert "seconds" not in json.loads((attributions / "imdb_cnn_word_gradients.json").read_text())
     figure = work / "figures" / "table1_expressions_figure.html"
     assert "[unseenword]" in figure.read_text()
+    seeds = pd.read_csv(work / "tables" / "table1_seeds.csv", dtype={"seed": str})
+    for phrase in ("fantastic film total", "lack of credibility", "ape was outstanding"):
+        assert (seeds["phrase"] == phrase).any(), phrase
+    assert set(seeds["seed"]) == {"0", "all"}
+    stability = pd.read_csv(work / "tables" / "table1_seeds_stability.csv")
+    assert stability["note"].str.startswith("single seed (0)").all()

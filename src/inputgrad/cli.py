@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .core.gradients import OUTPUTS
 from .core.methods import METHODS
@@ -18,8 +17,17 @@ def cmd_smoke_data(args) -> int:
     return 0
 
 
-def _classes(value: str):
-    return value if value in ("predicted", "all") else int(value)
+def parse_target(value: str):
+    """--target: "predicted", "all" or a class index (its range is checked against the model)."""
+    from . import explain
+
+    if value in ("predicted", "all"):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    raise explain.ExplainError(f"--target must be predicted, all or a class index, got {value!r}")
 
 
 def options(args) -> dict:
@@ -29,29 +37,26 @@ def options(args) -> dict:
 
 
 def cmd_explain(args) -> int:
-    import keras
     import numpy as np
 
-    from .explain import explain_array, explain_text
+    from . import explain
 
-    if not Path(args.model).is_file():
-        raise SystemExit(f"explain: model file {args.model} does not exist")
-    model = keras.models.load_model(args.model)
+    target = parse_target(args.target)  # before the slow model load
+    model = explain.load_model(args.model)
     kw = options(args)
     if args.text is not None:
-        table = explain_text(model, args.text, args.word_index, args.method, args.output, **kw)
+        explain.embedding_layer(model, args.model)
+        explain.check_text(args.text)
+        word_index = args.word_index or explain.find_word_index(args.model)
+        table = explain.explain_text(model, args.text, word_index, args.method, args.output, **kw)
         print(f"prediction ({args.output}): {table.attrs['prediction']:.4f}")
         print(table.sort_values("score", key=abs, ascending=False).head(args.top)
               .to_string(index=False))
         return 0
-    if not Path(args.input).is_file():
-        raise SystemExit(f"explain: input file {args.input} does not exist")
-    x = np.load(args.input)
-    if hasattr(x, "files"):
-        if args.key not in x.files:
-            raise SystemExit(f"explain: key {args.key!r} not in {args.input} (has {x.files})")
-        x = x[args.key]
-    result = explain_array(model, x, args.method, args.output, _classes(args.target), **kw)
+    x = explain.load_input(args.input, args.key)
+    explain.check_input(model, x, args.input)
+    explain.check_target(model, target)
+    result = explain.explain_array(model, x, args.method, args.output, target, **kw)
     np.savez(args.out, **result)
     print(f"{args.method} attributions {result['attributions'].shape} -> {args.out}")
     if "completeness_gap" in result:
@@ -72,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--input", help=".npy or .npz of model inputs")
     src.add_argument("--text", help="a review to explain (models with an Embedding layer)")
     ex.add_argument("--key", default="x", help="array name inside an .npz input")
-    ex.add_argument("--word-index", default="results/data/raw/imdb_word_index.json")
+    ex.add_argument("--word-index", default=None,
+                    help="IMDB word index for --text (default: data/raw/imdb_word_index.json "
+                         "in the nearest folder above the model that has one)")
     ex.add_argument("--method", default="gradient", choices=list(METHODS))
     ex.add_argument("--output", default="probability", choices=list(OUTPUTS))
     ex.add_argument("--target", default="predicted", help="predicted, all, or a class index")
@@ -81,13 +88,25 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--noise", type=float, default=0.1, help="SmoothGrad noise level")
     ex.add_argument("--top", type=int, default=15, help="words shown for --text")
     ex.add_argument("--out", default="attributions.npz")
+    ex.add_argument("--debug", action="store_true",
+                    help="show the full traceback of an error instead of one line")
     ex.set_defaults(func=cmd_explain)
     return parser
 
 
 def main(argv=None) -> int:
+    """Run one command; a user-facing error (InputgradError) is one line on stderr, exit 2
+    (with --debug: raised, traceback and all)."""
+    from .infra.errors import InputgradError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except InputgradError as err:
+        if getattr(args, "debug", False):
+            raise
+        print(f"{args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

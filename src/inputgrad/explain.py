@@ -6,11 +6,16 @@ bag-of-words) are attributed directly. Models whose first layer after the input 
 the embedding output, as in the paper's Sec. 5.1, and reduced to one number per token: the L2
 norm for methods ranked by magnitude (gradient, SmoothGrad), else (products with the input)
 the sum over the embedding dimensions.
+
+User mistakes (a file that is missing or not a model, an input of the wrong shape or dtype, a
+--target out of range, a model without an Embedding layer for --text, ...) raise
+`ExplainError`, whose message names the flag, file or value; the CLI prints it as one line.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import keras
@@ -22,6 +27,149 @@ from .core.methods import METHODS, attribute, completeness_gap, resolve_target
 from .core.models import model_fn, split_embedding
 from .data.arrays import Reviews, pad_reviews
 from .data.prepare import tokenize, word_ids
+from .infra.errors import InputgradError
+
+WORD_INDEX = Path("data/raw/imdb_word_index.json")  # under results/ in the workflow
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class ExplainError(InputgradError, ValueError):
+    """A bad `inputgrad explain` argument, file or value; the message names it."""
+
+
+def load_model(path) -> keras.Model:
+    """The Keras model saved at `path`, or ExplainError naming the file and why not."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExplainError(f"model file {path} does not exist")
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        why = "not a .keras or .h5 file"
+    elif path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):
+        why = "not a .keras zip archive"
+    else:
+        try:
+            return keras.models.load_model(path)
+        except Exception as err:  # corrupt or foreign archive: Keras raises many kinds
+            why = f"{type(err).__name__}: {_first_line(err)}"
+    raise ExplainError(f"cannot load {path} as a Keras model ({why})")
+
+
+def load_input(path, key: str = "x") -> np.ndarray:
+    """The array in a .npy file, or the one named `key` in an .npz file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExplainError(f"input file {path} does not exist")
+    try:
+        data = np.load(path)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            return np.asarray(data)
+        with data:
+            files = data.files
+            if key in files:
+                return data[key]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ExplainError(f"cannot read input {path} as a .npy or .npz array "
+                           f"({_first_line(err)})") from err
+    raise ExplainError(f"key {key!r} not in {path} (has {files}; use --key)")
+
+
+def embedding_layer(model: keras.Model, name=None):
+    """The model's Embedding layer; ExplainError (for --text) if it has none."""
+    layer = next((lay for lay in model.layers if isinstance(lay, keras.layers.Embedding)), None)
+    if layer is None:
+        raise ExplainError(f"--text needs a model with an Embedding layer; "
+                           f"{name or model.name} has none (use --input)")
+    return layer
+
+
+def find_word_index(model_path) -> Path:
+    """The IMDB word index for a model file: data/raw/imdb_word_index.json in the nearest
+    folder above the model that has one (the workflow's results/models/<model>/seed<N>/
+    model.keras finds results/data/raw/...), else results/data/raw/... under the working
+    directory (the old default)."""
+    for folder in Path(model_path).resolve().parents:
+        if (folder / WORD_INDEX).is_file():
+            return folder / WORD_INDEX
+    if (Path("results") / WORD_INDEX).is_file():
+        return Path("results") / WORD_INDEX
+    raise ExplainError(f"no word index found for {model_path} (no {WORD_INDEX} in the folders "
+                       f"above it); give one with --word-index FILE")
+
+
+def read_word_index(path) -> dict:
+    """A Keras word index: a JSON object word -> rank (int)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExplainError(f"word index {path} (--word-index) does not exist")
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ExplainError(f"word index {path} (--word-index) is not readable JSON "
+                           f"({_first_line(err)})") from err
+    if not (isinstance(index, dict) and all(type(v) is int for v in index.values())):
+        raise ExplainError(f"word index {path} (--word-index) is not a JSON object mapping "
+                           f"words to integer ranks")
+    if not index:
+        raise ExplainError(f"word index {path} (--word-index) has no words")
+    return index
+
+
+def check_input(model: keras.Model, x: np.ndarray, name: str = "x") -> None:
+    """ExplainError unless x is a batch the model takes: numbers of shape (n, *input_shape);
+    integer token ids in [0, input_dim) for a model that starts with an Embedding layer."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise ExplainError(f"input {name} has dtype {x.dtype}; the model expects numbers")
+    expected = tuple(model.input_shape[1:])
+    if x.ndim != len(expected) + 1 or any(e is not None and e != s
+                                          for e, s in zip(expected, x.shape[1:], strict=True)):
+        dims = ", ".join("?" if e is None else str(e) for e in expected)
+        raise ExplainError(f"input {name} has shape {x.shape}; the model expects (n, {dims})")
+    if len(x) == 0:
+        raise ExplainError(f"input {name} has no rows (shape {x.shape})")
+    if split_embedding(model) is not None:
+        vocab = embedding_layer(model).input_dim
+        if x.dtype.kind not in "iu":
+            raise ExplainError(f"input {name} has dtype {x.dtype}; the model takes integer "
+                               f"token ids")
+        low, high = int(x.min()), int(x.max())
+        if low < 0 or high >= vocab:
+            raise ExplainError(f"input {name} has token ids in [{low}, {high}]; the model's "
+                               f"Embedding takes ids in [0, {vocab})")
+    elif not np.isfinite(x).all():
+        raise ExplainError(f"input {name} has NaN or infinite values")
+
+
+def check_text(text: str) -> None:
+    """ExplainError if `text` has no tokens (empty, or only punctuation and spaces)."""
+    if not tokenize(text):
+        raise ExplainError("--text has no words")
+
+
+def check_target(model: keras.Model, target) -> None:
+    """ExplainError unless target is "predicted", "all" or class indices of the model."""
+    classes = model.output_shape[-1]
+    if isinstance(target, str):
+        if target not in ("predicted", "all"):
+            raise ExplainError(f"--target must be predicted, all or a class index, "
+                               f"got {target!r}")
+        return
+    t = np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise ExplainError(f"--target must be predicted, all or a class index, got {target!r}")
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        bad = t.ravel()[(t.ravel() < 0) | (t.ravel() >= classes)][0]
+        if classes == 1:
+            raise ExplainError(f"--target {bad} is out of range: the model has a single output "
+                               f"(binary), so only 0 is allowed")
+        raise ExplainError(f"--target {bad} is out of range: the model has {classes} classes, "
+                           f"so use 0 to {classes - 1}")
+
+
+def _first_line(err: BaseException, limit: int = 160) -> str:
+    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    text = (text.strip().splitlines() or [type(err).__name__])[0].strip()
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
@@ -30,7 +178,10 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     """Attributions for a batch of model inputs; token-id inputs are reduced per token.
 
     options: the method's own (IG: steps, baseline; SmoothGrad: samples, noise, seed).
-    Path methods (IG) also return their completeness gap per example."""
+    Path methods (IG) also return their completeness gap per example. A bad x or target raises
+    ExplainError."""
+    check_input(model, x)
+    check_target(model, target)
     parts = split_embedding(model)
     if parts is None:
         f, inputs = model_fn(model), np.asarray(x, np.float32)
@@ -67,8 +218,9 @@ def encode_text(text: str, word_index: dict, num_words: int, maxlen: int,
 def explain_text(model: keras.Model, text: str, word_index_path, method: str = "gradient",
                  output: str = "probability", **options) -> pd.DataFrame:
     """One row per word of `text`: its attribution score, in text order."""
-    embedding = next(lay for lay in model.layers if isinstance(lay, keras.layers.Embedding))
-    word_index = json.loads(Path(word_index_path).read_text())
+    embedding = embedding_layer(model)
+    check_text(text)
+    word_index = read_word_index(word_index_path)
     x, shown, position = encode_text(text, word_index, embedding.input_dim, model.input_shape[1])
     result = explain_array(model, x, method, output, "predicted", **options)
     keep = position >= 0

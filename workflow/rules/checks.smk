@@ -1,37 +1,40 @@
 # Beyond the paper: faithfulness (deletion test) and model-randomisation sanity check of an MNIST
-# model's attributions (config["checks"]["model"], paper seed), and the seed variability of the
-# bag-of-words ḡ ranking. Stage functions: inputgrad.sections.checks.stages; hyperparameters:
+# model's attributions (config["checks"]["model"]), per seed, and their spread over the seeds.
+# Stage functions: inputgrad.sections.checks.stages; hyperparameters:
 # config/hydra/attribution/checks.yaml; figure style: config/hydra/experiment/checks.yaml.
 
 CHECKS_ATTR = CFG["checks"]["attribution"]
-CHECKS_MODEL = {"model": config["checks"]["model"], "seed": PAPER_SEED}
+CHECKS_MODEL = config["checks"]["model"]
 CHECKS_CATEGORY = "Beyond the paper"
 
 
 rule attribution_deletion:
     input:
-        model=expand(rules.train_mnist.output.model, **CHECKS_MODEL)[0],
-        run_id=expand(rules.train_mnist.output.run_id, **CHECKS_MODEL)[0],
+        model=expand(rules.train_mnist.output.model, model=CHECKS_MODEL, allow_missing=True)[0],
+        run_id=expand(rules.train_mnist.output.run_id, model=CHECKS_MODEL, allow_missing=True)[0],
         data=rules.prepare_mnist.output.data,
     output:
         table=report(
-            results("tables/attribution_deletion.csv"),
+            results("tables/seed{seed}/attribution_deletion.csv"),
             caption="../report/attribution_deletion.rst",
             category=CHECKS_CATEGORY,
         ),
         summary=report(
-            results("tables/attribution_deletion.json"),
+            results("tables/seed{seed}/attribution_deletion.json"),
             caption="../report/attribution_deletion.rst",
             category=CHECKS_CATEGORY,
         ),
     log:
-        results("logs/attribution_deletion.log"),
+        results("logs/attribution_deletion/seed{seed}.log"),
     benchmark:
-        results("benchmarks/attribution_deletion.tsv")
+        results("benchmarks/attribution_deletion/seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
     params:
         cfg={k: CHECKS_ATTR[k] for k in ("digits", "deletion")},
+        seed=seed_of,
         track=track("checks", configs=("cfg",)),
     script:
         "../scripts/attribution_deletion.py"
@@ -44,18 +47,21 @@ rule attribution_sanity:
         data=rules.attribution_deletion.input.data,
     output:
         summary=report(
-            results("tables/attribution_sanity.json"),
+            results("tables/seed{seed}/attribution_sanity.json"),
             caption="../report/attribution_sanity.rst",
             category=CHECKS_CATEGORY,
         ),
     log:
-        results("logs/attribution_sanity.log"),
+        results("logs/attribution_sanity/seed{seed}.log"),
     benchmark:
-        results("benchmarks/attribution_sanity.tsv")
+        results("benchmarks/attribution_sanity/seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
     params:
         cfg={k: CHECKS_ATTR[k] for k in ("digits", "sanity")},
+        seed=seed_of,
         track=track("checks"),
     script:
         "../scripts/attribution_sanity.py"
@@ -63,8 +69,8 @@ rule attribution_sanity:
 
 rule attribution_deletion_figure:
     input:
-        table=rules.attribution_deletion.output.table,
-        run_id=rules.attribution_deletion.input.run_id,
+        table=expand(rules.attribution_deletion.output.table, seed=PAPER_SEED)[0],
+        run_id=expand(rules.attribution_deletion.input.run_id, seed=PAPER_SEED)[0],
     output:
         png=report(
             results("figures/attribution_deletion_figure.png"),
@@ -85,33 +91,32 @@ rule attribution_deletion_figure:
         "../scripts/attribution_deletion_figure.py"
 
 
-rule seed_variability:
+rule checks_seeds:
     input:
-        gbar=expand(results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.csv"), seed=SEEDS),
-        metrics=expand(rules.train_imdb_bow_mlp.output.metrics, seed=SEEDS),
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
+        deletion=expand(rules.attribution_deletion.output.summary, seed=SEEDS),
+        sanity=expand(rules.attribution_sanity.output.summary, seed=SEEDS),
+        run_id=expand(rules.attribution_deletion.input.run_id, seed=PAPER_SEED)[0],
     output:
-        table=report(
-            results("tables/seed_variability.csv"),
-            caption="../report/seed_variability.rst",
+        csv=report(
+            results("tables/checks_seeds.csv"),
+            caption="../report/checks_seeds.rst",
             category=CHECKS_CATEGORY,
         ),
+        md=results("tables/checks_seeds.md"),
     log:
-        results("logs/seed_variability.log"),
-    benchmark:
-        results("benchmarks/seed_variability.tsv")
+        results("logs/checks_seeds.log"),
     conda:
         ENV
     params:
-        cfg={"seeds": SEEDS, "seed_variability": CHECKS_ATTR["seed_variability"]},
+        cfg={"seeds": SEEDS},
         track=track("checks"),
     script:
-        "../scripts/seed_variability.py"
+        "../scripts/checks_seeds.py"
 
 
 rule checks:
     input:
-        rules.attribution_deletion.output,
-        rules.attribution_sanity.output,
+        expand(rules.attribution_deletion.output, seed=SEEDS),
+        expand(rules.attribution_sanity.output, seed=SEEDS),
         rules.attribution_deletion_figure.output,
-        rules.seed_variability.output,
+        rules.checks_seeds.output,

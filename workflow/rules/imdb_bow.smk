@@ -1,4 +1,5 @@
-# Paper section 5.2: bag-of-words MLP on IMDB -> mean input gradient ḡ -> Table 2, linear rule.
+# Paper section 5.2: bag-of-words MLP on IMDB -> mean input gradient ḡ -> Table 2, linear rule,
+# per seed; table2_seeds compares them across the seeds; the figure uses the first seed.
 # Stage functions: inputgrad.sections.imdb_bow.stages; hyperparameters:
 # config/hydra/experiment/imdb_bow_mlp.yaml (model, train, attribution; figure style).
 
@@ -64,20 +65,22 @@ rule imdb_bow_gbar:
 
 rule table2_words:
     input:
-        csv=expand(rules.imdb_bow_gbar.output.csv, seed=PAPER_SEED)[0],
-        json=expand(rules.imdb_bow_gbar.output.json, seed=PAPER_SEED)[0],
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
+        csv=rules.imdb_bow_gbar.output.csv,
+        json=rules.imdb_bow_gbar.output.json,
+        run_id=rules.train_imdb_bow_mlp.output.run_id,
     output:
         csv=report(
-            results("tables/table2_words.csv"),
+            results("tables/seed{seed}/table2_words.csv"),
             caption="../report/table2_words.rst",
             category=BOW_CATEGORY,
         ),
-        md=results("tables/table2_words.md"),
+        md=results("tables/seed{seed}/table2_words.md"),
     log:
-        results("logs/table2_words.log"),
+        results("logs/table2_words/seed{seed}.log"),
     benchmark:
-        results("benchmarks/table2_words.tsv")
+        results("benchmarks/table2_words_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
     params:
@@ -91,18 +94,20 @@ rule table2_words:
 
 rule bow_linear_agreement:
     input:
-        scores=expand(rules.imdb_bow_gbar.output.scores, seed=PAPER_SEED)[0],
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
+        scores=rules.imdb_bow_gbar.output.scores,
+        run_id=rules.train_imdb_bow_mlp.output.run_id,
     output:
         json=report(
-            results("tables/bow_linear_agreement.json"),
+            results("tables/seed{seed}/bow_linear_agreement.json"),
             caption="../report/bow_linear_agreement.rst",
             category=BOW_CATEGORY,
         ),
     log:
-        results("logs/bow_linear_agreement.log"),
+        results("logs/bow_linear_agreement/seed{seed}.log"),
     benchmark:
-        results("benchmarks/bow_linear_agreement.tsv")
+        results("benchmarks/bow_linear_agreement_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
     params:
@@ -111,11 +116,46 @@ rule bow_linear_agreement:
         "../scripts/bow_linear_agreement.py"
 
 
+rule table2_seeds:
+    input:
+        gbar=expand(rules.imdb_bow_gbar.output.csv, seed=SEEDS),
+        words=expand(rules.table2_words.output.csv, seed=SEEDS),
+        agreement=expand(rules.bow_linear_agreement.output.json, seed=SEEDS),
+        metrics=expand(rules.train_imdb_bow_mlp.output.metrics, seed=SEEDS),
+        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
+    output:
+        csv=report(
+            results("tables/table2_seeds.csv"),
+            caption="../report/table2_seeds.rst",
+            category=BOW_CATEGORY,
+        ),
+        md=results("tables/table2_seeds.md"),
+        pairs=report(
+            results("tables/table2_seeds_pairs.csv"),
+            caption="../report/table2_seeds_pairs.rst",
+            category=BOW_CATEGORY,
+        ),
+    log:
+        results("logs/table2_seeds.log"),
+    benchmark:
+        results("benchmarks/table2_seeds.tsv")
+    conda:
+        ENV
+    params:
+        cfg={
+            "seeds": SEEDS,
+            "attribution": {k: BOW["attribution"][k] for k in ("top_k", "paper_words", "seeds")},
+        },
+        track=track("tables"),
+    script:
+        "../scripts/table2_seeds.py"
+
+
 rule imdb_bow_gbar_figure:
     input:
         csv=expand(rules.imdb_bow_gbar.output.csv, seed=PAPER_SEED)[0],
         scores=expand(rules.imdb_bow_gbar.output.scores, seed=PAPER_SEED)[0],
-        agreement=rules.bow_linear_agreement.output.json,
+        agreement=expand(rules.bow_linear_agreement.output.json, seed=PAPER_SEED)[0],
         run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
     output:
         png=report(
@@ -141,6 +181,7 @@ rule imdb_bow:
     input:
         expand(rules.train_imdb_bow_mlp.output, seed=SEEDS),
         expand(rules.imdb_bow_gbar.output, seed=SEEDS),
-        rules.table2_words.output,
-        rules.bow_linear_agreement.output,
+        expand(rules.table2_words.output, seed=SEEDS),
+        expand(rules.bow_linear_agreement.output, seed=SEEDS),
+        rules.table2_seeds.output,
         rules.imdb_bow_gbar_figure.output,

@@ -1,4 +1,5 @@
-# Paper section 5.1: word-embedding CNN on IMDB -> per-word gradient norms -> Table 1 + views.
+# Paper section 5.1: word-embedding CNN on IMDB -> per-word gradient norms -> Table 1 per seed,
+# Table 1 across seeds (null reference, stability) + views of the first seed.
 # Stage functions: inputgrad.sections.imdb_cnn.stages; hyperparameters:
 # config/hydra/experiment/imdb_cnn.yaml (model, train, attribution; figure style).
 
@@ -63,21 +64,23 @@ rule imdb_cnn_word_gradients:
 
 rule table1_expressions:
     input:
-        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED)[0],
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        gradients=rules.imdb_cnn_word_gradients.output.gradients,
+        run_id=rules.train_imdb_cnn.output.run_id,
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
         csv=report(
-            results("tables/table1_expressions.csv"),
+            results("tables/seed{seed}/table1_expressions.csv"),
             caption="../report/table1_expressions.rst",
             category=CNN_CATEGORY,
         ),
-        md=results("tables/table1_expressions.md"),
+        md=results("tables/seed{seed}/table1_expressions.md"),
     log:
-        results("logs/table1_expressions.log"),
+        results("logs/table1_expressions/seed{seed}.log"),
     benchmark:
-        results("benchmarks/table1_expressions.tsv")
+        results("benchmarks/table1_expressions_seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         ENV
     params:
@@ -86,16 +89,55 @@ rule table1_expressions:
             "data": CNN["data"],
             "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window", "table")},
         },
+        seed=seed_of,
         track=track("tables"),
     script:
         "../scripts/table1_expressions.py"
 
 
+# Across seeds: the paper's phrases ranked in every seed next to a random word, and the
+# stability of the per-word ranking between seeds (logged into the first seed's run).
+rule table1_seeds:
+    input:
+        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=SEEDS),
+        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        test=rules.prepare_imdb.output.test,
+        tokens=rules.prepare_imdb.output.tokens,
+    output:
+        csv=report(
+            results("tables/table1_seeds.csv"),
+            caption="../report/table1_seeds.rst",
+            category=CNN_CATEGORY,
+        ),
+        md=results("tables/table1_seeds.md"),
+        stability=report(
+            results("tables/table1_seeds_stability.csv"),
+            caption="../report/table1_seeds.rst",
+            category=CNN_CATEGORY,
+        ),
+    log:
+        results("logs/table1_seeds.log"),
+    benchmark:
+        results("benchmarks/table1_seeds.tsv")
+    conda:
+        ENV
+    params:
+        cfg={
+            "seeds": SEEDS,
+            "model": {"maxlen": CNN["model"]["maxlen"]},
+            "data": CNN["data"],
+            "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window", "table")},
+        },
+        track=track("tables"),
+    script:
+        "../scripts/table1_seeds.py"
+
+
 rule table1_expressions_figure:
     input:
-        table=rules.table1_expressions.output.csv,
-        gradients=rules.table1_expressions.input.gradients,
-        run_id=rules.table1_expressions.input.run_id,
+        table=expand(rules.table1_expressions.output.csv, seed=PAPER_SEED)[0],
+        gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED)[0],
+        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
@@ -131,5 +173,6 @@ rule imdb_cnn:
     input:
         expand(rules.train_imdb_cnn.output, seed=SEEDS),
         expand(rules.imdb_cnn_word_gradients.output, seed=SEEDS),
-        rules.table1_expressions.output,
+        expand(rules.table1_expressions.output, seed=SEEDS),
+        rules.table1_seeds.output,
         rules.table1_expressions_figure.output,

@@ -1,20 +1,32 @@
-# Stage 5: the paper's claims next to ours, from the tidy outputs only.
+# Stage 5: the paper's claims next to ours on every seed, from the tidy outputs only.
 from inputgrad.sections.report.claims import claim_files, load_claims
 
 
 rule paper_report:
     input:
         claims=CLAIMS,
-        results=[results(f) for f in claim_files(load_claims(CLAIMS, PAPER_SEED))],
-        tables=[
-            rules.table1_expressions.output.csv,
-            rules.table2_words.output.csv,
-            rules.mnist_jacobian_table.output.csv,
+        # every claim's result file on every seed (`{seed}` expanded over SEEDS)
+        results=[results(f) for f in claim_files(load_claims(CLAIMS), SEEDS)],
+        # the paper seed's tables, shown next to the paper's rows
+        tables=expand(
+            [
+                rules.table1_expressions.output.csv,
+                rules.table2_words.output.csv,
+                rules.mnist_jacobian_table.output.csv,
+            ],
+            seed=PAPER_SEED,
+        ),
+        seed_tables=[
+            rules.table1_seeds.output.md,
+            rules.table2_seeds.output.md,
+            rules.mnist_seeds.output.md,
+            rules.checks_seeds.output.md,
         ],
         figures=[
             rules.table1_expressions_figure.output.png,
             rules.imdb_bow_gbar_figure.output.png,
             rules.mnist_jacobian_figure.output.png,
+            rules.mnist_jacobian_variants_figure.output.png,
         ],
     output:
         html=report(
@@ -37,7 +49,6 @@ rule paper_report:
     params:
         # figure styles left out: a style change reruns its figure (and so this report via
         # the new PNG), but is no result to show here
-        cfg={name: no_figure(CFG[name]) for name in MODELS},
-        seed=PAPER_SEED,
+        cfg={"seeds": SEEDS, **{name: no_figure(CFG[name]) for name in MODELS}},
     script:
         "../scripts/paper_report.py"

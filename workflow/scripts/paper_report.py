@@ -1,4 +1,4 @@
-"""Rule paper_report: the paper's claims judged against ours, as HTML, Markdown and a table."""
+"""Rule paper_report: the paper's claims judged on every seed, as HTML, Markdown and a table."""
 from inputgrad.infra.stage import main
 from inputgrad.sections.report.stages import paper_report as run
 

@@ -1,9 +1,12 @@
-"""Small statistics shared by every section: ranks, correlations, softmax and sigmoid.
+"""Small statistics shared by every section: ranks, correlations, softmax, sigmoid and the
+summary of a quantity over seeds (mean, spread, Student-t interval).
 
 One copy of each, so NaN handling and tie rules are the same everywhere.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -79,3 +82,57 @@ def spearman_rows(a, b) -> np.ndarray:
     a = np.asarray(a).reshape(len(a), -1)
     b = np.asarray(b).reshape(len(b), -1)
     return np.array([spearman(u, v) for u, v in zip(a, b, strict=True)])
+
+
+def t_interval_mass(t: float, df: int) -> float:
+    """P(|T| < t) for Student's t with integer `df` >= 1, by the exact finite series in
+    theta = atan(t / sqrt(df)) (Abramowitz & Stegun 26.7.3-4), so no scipy is needed."""
+    theta = math.atan(t / math.sqrt(df))
+    c2 = math.cos(theta) ** 2
+    term, total = 1.0, 1.0
+    if df % 2 == 0:
+        for k in range(2, df - 1, 2):  # 1, (1/2) c^2, (1*3)/(2*4) c^4, ...
+            term *= c2 * (k - 1) / k
+            total += term
+        return math.sin(theta) * total
+    if df == 1:
+        return 2.0 * theta / math.pi
+    total = term = math.cos(theta)
+    for k in range(3, df - 1, 2):  # c, (2/3) c^3, (2*4)/(3*5) c^5, ...
+        term *= c2 * (k - 1) / k
+        total += term
+    return 2.0 / math.pi * (theta + math.sin(theta) * total)
+
+
+def t_quantile(mass: float, df: int) -> float:
+    """The t with P(|T| < t) = mass for Student's t with `df` degrees of freedom
+    (two-sided; mass 0.95 gives 2.776 for df 4), by bisection on the exact series."""
+    if not 0.0 < mass < 1.0 or df < 1:
+        raise ValueError(f"t quantile needs 0 < mass < 1 and df >= 1, got {mass}, {df}")
+    low, high = 0.0, 1.0
+    while t_interval_mass(high, df) < mass:
+        high *= 2.0
+    for _ in range(100):  # halves the bracket to below float resolution
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if t_interval_mass(mid, df) < mass else (low, mid)
+    return 0.5 * (low + high)
+
+
+def seed_summary(values) -> dict:
+    """Summary of one quantity over seeds, NaN values ignored: n (seeds with a value), mean,
+    sd (ddof=1; NaN if n < 2), min, max and a 95 % Student-t interval for the mean
+    (ci_low, ci_high; NaN if n < 5, where an interval from so few runs says little)."""
+    v = np.asarray(values, np.float64).ravel()
+    v = v[~np.isnan(v)]
+    n = int(v.size)
+    nan = float("nan")
+    out = {"n": n, "mean": nan, "sd": nan, "min": nan, "max": nan, "ci_low": nan, "ci_high": nan}
+    if n == 0:
+        return out
+    out.update(mean=float(v.mean()), min=float(v.min()), max=float(v.max()))
+    if n >= 2:
+        out["sd"] = float(v.std(ddof=1))
+    if n >= 5:
+        half = t_quantile(0.95, n - 1) * out["sd"] / math.sqrt(n)
+        out.update(ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+    return out

@@ -27,7 +27,8 @@ def compile_model(model: keras.Model, train_cfg: dict) -> keras.Model:
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model.compile(optimizer=optimizer, loss=loss, metrics=[metric])
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric],
+                  steps_per_execution=train_cfg.get("steps_per_execution", 1))
     return model
 
 
@@ -43,10 +44,12 @@ class ProgressLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         steps = self.params.get("steps") or 1
-        if (batch + 1) / steps >= self.next:
-            log.info("epoch %d: %3.0f%% of %d steps, loss %.4f", self.epoch + 1,
-                     100 * (batch + 1) / steps, steps, (logs or {}).get("loss", float("nan")))
-            self.next += self.every
+        done = (batch + 1) / steps
+        if done >= self.next:
+            log.info("epoch %d: %3.0f%% of %d steps, loss %.4f", self.epoch + 1, 100 * done,
+                     steps, (logs or {}).get("loss", float("nan")))
+            while self.next <= done:
+                self.next += self.every
 
     def on_epoch_end(self, epoch, logs=None):
         shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())

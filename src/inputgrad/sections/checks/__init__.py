@@ -1,4 +1,5 @@
-"""Beyond the paper: do the attributions mean anything? Three cheap checks.
+"""Beyond the paper: do the attributions mean anything? Two cheap checks, on the model of
+every training seed, and their spread over the seeds.
 
 1. Faithfulness (deletion test) on the MNIST model of `config["checks"]["model"]`: rank the
    pixels of each digit by an attribution for the predicted class (gradient |g|, gradient x
@@ -9,9 +10,9 @@
 2. Sanity check (model randomisation, Adebayo et al. 2018): |gradient| maps of the trained
    model vs of the same architecture with re-initialised weights; Spearman rank correlation
    per digit. An explanation that explains the model should change: low correlation expected.
-3. Seed variability of the bag-of-words ḡ ranking (paper 5.2): test accuracy over seeds and,
-   per pair of seeds, the Spearman correlation of ḡ and the overlap of the top-k word sets.
+3. Across seeds (checks_seeds): per seed the AOC of each method, IG's completeness gap and the
+   sanity Spearman, their `core.stats.seed_summary` and the methods ranked by mean AOC.
 
 compute: the maths (every attribution through `core.methods.attribute`); tables: the tidy
-tables; views: the deletion figure; stages: the rules' functions.
+tables and their Markdown; views: the deletion figure; stages: the rules' functions.
 """

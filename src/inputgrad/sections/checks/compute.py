@@ -1,8 +1,8 @@
-"""The maths of the checks: attributions and deletion curves, model randomisation, and the
-comparison of ḡ rankings between seeds. Every gradient goes through `core.methods.attribute`.
+"""The maths of the checks: attributions and deletion curves, and model randomisation.
+Every gradient goes through `core.methods.attribute`.
 
 `core.methods` (TensorFlow) is imported inside the functions that need it, so the figure and
-seed-variability rules, which import this module too, start without TensorFlow (~8 s).
+checks_seeds rules, which import this module too, start without TensorFlow (~8 s).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from inputgrad.core.stats import spearman, spearman_rows
+from inputgrad.core.stats import spearman_rows
 from inputgrad.infra.errors import ConfigError
-from inputgrad.sections.imdb_bow.tables import side_ranks
 
 log = logging.getLogger(__name__)
 
@@ -150,38 +149,3 @@ def randomisation_check(f_trained, f_random, x, classes, output: str = "logit",
         "spearman_abs_gradient_max": float(np.nanmax(rho_g)),
         "spearman_abs_gradient_x_input_mean": float(np.nanmean(rho_gx)),
     }
-
-
-# ----------------------------------------------------------------------------- seed variability
-
-def top_words(frame: pd.DataFrame, column: str, k: int) -> tuple[set, set]:
-    """(top-k positive, top-k negative) word ids by ḡ among eligible words."""
-    words = side_ranks(frame, column)
-    pos = set(words.loc[words["rank_positive"] <= k, "word_id"])
-    neg = set(words.loc[words["rank_negative"] <= k, "word_id"])
-    return pos, neg
-
-
-def overlap(a: set, b: set, k: int) -> float:
-    """Share of the top-k set in common (NaN if either set is empty)."""
-    size = min(k, len(a), len(b))
-    return len(a & b) / size if size else float("nan")
-
-
-def accuracy_spread(accuracies) -> tuple[float, float]:
-    """(mean, sd with ddof=1; NaN for one seed) of the test accuracies."""
-    acc = np.asarray(accuracies, np.float64)
-    sd = float(acc.std(ddof=1)) if len(acc) > 1 else float("nan")
-    return float(acc.mean()), sd
-
-
-def compare_seeds(frame_a: pd.DataFrame, frame_b: pd.DataFrame, tops_a, tops_b, column: str,
-                  top_k: int) -> dict:
-    """Spearman of ḡ over the words eligible in both seeds, and the overlaps of the top
-    positive / negative word sets (tops_*: `top_words` of each seed)."""
-    fa, fb = frame_a.set_index("word_id"), frame_b.set_index("word_id")
-    ok = fa["eligible"] & fb["eligible"].reindex(fa.index, fill_value=False)
-    return {"spearman_gbar": spearman(fa.loc[ok, column], fb.loc[ok, column]),
-            "top_positive_overlap": overlap(tops_a[0], tops_b[0], top_k),
-            "top_negative_overlap": overlap(tops_a[1], tops_b[1], top_k),
-            "n_words": int(ok.sum())}

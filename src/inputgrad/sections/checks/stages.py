@@ -12,14 +12,14 @@ import pandas as pd
 
 from inputgrad.core.stats import softmax
 from inputgrad.infra.errors import DataError
-from inputgrad.infra.io import load_npz, save_figure, write_csv, write_json
+from inputgrad.infra.io import load_npz, save_figure, write_csv, write_json, write_text
 
 from . import compute, tables, views
 
 log = logging.getLogger(__name__)
 
 # keras / core.models (TensorFlow) are imported only by the stages that load a model, so the
-# figure and seed-variability rules start without TensorFlow (~8 s).
+# figure and checks_seeds rules start without TensorFlow (~8 s).
 
 
 def _digits(model_path, data_path, digits: dict):
@@ -41,7 +41,8 @@ def _digits(model_path, data_path, digits: dict):
 
 
 def attribution_deletion(inputs, outputs, params):
-    """Rule attribution_deletion: curves (tidy CSV) and summary JSON (AOC, IG completeness)."""
+    """Rule attribution_deletion (one seed's model): curves (tidy CSV) and summary JSON (AOC,
+    IG completeness)."""
     digits, deletion = params["cfg"]["digits"], params["cfg"]["deletion"]
     _, f, x, classes = _digits(inputs["model"], inputs["data"], digits)
     attrs, gap, seconds = compute.attributions(f, x, classes, deletion, digits["output"],
@@ -53,7 +54,7 @@ def attribution_deletion(inputs, outputs, params):
     summary = tables.deletion_summary(table, gap, digits, deletion)
     write_csv(outputs["table"], table)
     write_json(outputs["summary"], summary)
-    log.info("deletion AOC: %s", json.dumps(summary["aoc"]))
+    log.info("seed %s deletion AOC: %s", params["seed"], json.dumps(summary["aoc"]))
     log.info("IG completeness gap (%s): %s", digits["output"], summary["ig_completeness_gap"])
     return {**{f"deletion_aoc_{m}": v for m, v in summary["aoc"].items()},
             "ig_completeness_gap_mean_abs": summary["ig_completeness_gap"]["mean_abs"],
@@ -61,7 +62,7 @@ def attribution_deletion(inputs, outputs, params):
 
 
 def attribution_sanity(inputs, outputs, params):
-    """Rule attribution_sanity: model randomisation check, as JSON."""
+    """Rule attribution_sanity (one seed's model): model randomisation check, as JSON."""
     from inputgrad.core.models import model_fn
 
     digits, sanity = params["cfg"]["digits"], params["cfg"]["sanity"]
@@ -72,7 +73,7 @@ def attribution_sanity(inputs, outputs, params):
               **compute.randomisation_check(f, f_random, x, classes, digits["output"],
                                             digits["batch_size"])}
     write_json(outputs["summary"], result)
-    log.info("model randomisation: %s", result)
+    log.info("seed %s model randomisation: %s", params["seed"], result)
     return {"sanity_spearman_abs_gradient": result["spearman_abs_gradient_mean"]}
 
 
@@ -84,26 +85,35 @@ def attribution_deletion_figure(inputs, outputs, params):
         save_figure(fig, outputs["png"], outputs["pdf"], dpi=style["dpi"])
 
 
-def _accuracy(path) -> float:
-    metrics = json.loads(Path(path).read_text())
-    if "test_accuracy" not in metrics:
-        raise DataError(f"{path}: no 'test_accuracy'")
-    return float(metrics["test_accuracy"])
+def _summary(path, keys: tuple[str, ...]) -> dict:
+    """A per-seed summary JSON, with the keys checks_seeds reads."""
+    summary = json.loads(Path(path).read_text())
+    missing = [k for k in keys if k not in summary]
+    if missing:
+        raise DataError(f"{path}: no {', '.join(map(repr, missing))}")
+    return summary
 
 
-def seed_variability(inputs, outputs, params):
-    """Rule seed_variability: ḡ tables and metrics.json of every seed -> tidy CSV."""
+def checks_seeds(inputs, outputs, params):
+    """Rule checks_seeds: every seed's deletion and sanity summaries -> the per-seed numbers
+    with their summary over the seeds (CSV) and a readable Markdown table."""
     seeds = [int(s) for s in params["cfg"]["seeds"]]
-    cfg = params["cfg"]["seed_variability"]
-    gbar, metrics = inputs["gbar"], inputs["metrics"]
-    if not len(seeds) == len(gbar) == len(metrics):
-        raise DataError(f"seed_variability: {len(seeds)} seeds but {len(gbar)} ḡ tables and "
-                        f"{len(metrics)} metrics files")
-    frames = {s: pd.read_csv(p, keep_default_na=False, na_values=[])
-              for s, p in zip(seeds, gbar, strict=True)}
-    accuracies = {s: _accuracy(p) for s, p in zip(seeds, metrics, strict=True)}
-    table = tables.seed_variability_table(frames, accuracies, cfg["column"], cfg["top_k"])
-    write_csv(outputs["table"], table)
-    log.info("seed variability:\n%s", table.to_string(index=False))
-    return {"seed_variability_spearman_gbar_mean": float(table["spearman_gbar"].mean()),
-            "seed_variability_accuracy_sd": float(table["accuracy_sd"].iloc[0])}
+    deletion, sanity = inputs["deletion"], inputs["sanity"]
+    if not len(seeds) == len(deletion) == len(sanity):
+        raise DataError(f"checks_seeds: {len(seeds)} seeds but {len(deletion)} deletion and "
+                        f"{len(sanity)} sanity summaries")
+    values = tables.seed_values(
+        {s: _summary(p, ("aoc", "ig_completeness_gap"))
+         for s, p in zip(seeds, deletion, strict=True)},
+        {s: _summary(p, ("spearman_abs_gradient_mean", "spearman_abs_gradient_x_input_mean"))
+         for s, p in zip(seeds, sanity, strict=True)})
+    table = tables.checks_seeds_table(values)
+    write_csv(outputs["csv"], table)
+    markdown = tables.checks_seeds_markdown(table)
+    write_text(outputs["md"], markdown)
+    log.info("checks across seeds:\n%s", markdown)
+    aoc = table[table["seed"].isna() & (table["quantity"] == "deletion_aoc")]
+    return {"checks_seeds_n": len(seeds),
+            "checks_seeds_same_order": len(tables.same_order_seeds(table)),
+            **{f"checks_seeds_aoc_mean_{m}": float(v)
+               for m, v in zip(aoc["method"], aoc["mean"], strict=True)}}

@@ -1,15 +1,14 @@
-"""The checks' tidy tables: deletion curves and their summary, seed variability of ḡ."""
+"""The checks' tidy tables: deletion curves and their summary; the checks across seeds."""
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 import pandas as pd
 
-from inputgrad.infra.errors import ConfigError, DataError
+from inputgrad.core.stats import seed_summary
+from inputgrad.infra.errors import DataError
 
-from .compute import accuracy_spread, aoc_by_method, compare_seeds, top_words
+from .compute import aoc_by_method
 
 
 def deletion_table(curves: dict[str, np.ndarray], ks, n: int) -> pd.DataFrame:
@@ -33,32 +32,148 @@ def deletion_summary(table: pd.DataFrame, gap: np.ndarray, digits: dict, deletio
     }
 
 
-def seed_variability_table(frames: dict[int, pd.DataFrame], accuracies: dict[int, float],
-                           column: str, top_k: int) -> pd.DataFrame:
-    """One row per unordered pair of seeds (one row with seed_b empty if a single seed):
-    Spearman of ḡ over the words eligible in both, overlap (share of top_k) of the top
-    positive / negative word sets, and the accuracy mean / sd (ddof=1) over all seeds."""
-    seeds = sorted(frames)
-    if not seeds or set(seeds) != set(accuracies):
-        raise DataError(f"seed_variability: seeds of ḡ tables {seeds} and of accuracies "
-                        f"{sorted(accuracies)} differ")
+# ----------------------------------------------------------------------------- across seeds
+
+SEED_COLUMNS = ["quantity", "method", "seed", "value", "rank", "n", "mean", "sd", "min", "max",
+                "ci_low", "ci_high"]
+LABELS = {"deletion_aoc": "deletion AOC",
+          "completeness_gap_mean_abs": "IG completeness gap, mean abs (logit)",
+          "sanity_spearman": "sanity Spearman, trained vs re-initialised (mean over digits)"}
+
+
+def seed_values(deletion: dict[int, dict], sanity: dict[int, dict]) -> pd.DataFrame:
+    """Tidy per-seed numbers (quantity, method, seed, value), quantity by quantity, method by
+    method, seed by seed, from each seed's attribution_deletion and attribution_sanity
+    summaries (dicts keyed by seed, in the same seed order)."""
+    seeds = list(deletion)
+    if not seeds or seeds != list(sanity):
+        raise DataError(f"checks_seeds: seeds of the deletion summaries {seeds} and of the "
+                        f"sanity summaries {list(sanity)} differ")
+    methods = list(deletion[seeds[0]]["aoc"])
     for s in seeds:
-        if column not in frames[s]:
-            raise ConfigError(f"seed_variability.column: {column!r} not in the ḡ table of "
-                              f"seed {s}")
-    mean, sd = accuracy_spread([accuracies[s] for s in seeds])
-    common = {"n_seeds": len(seeds), "accuracy_mean": mean, "accuracy_sd": sd, "top_k": top_k}
-    tops = {s: top_words(frames[s], column, top_k) for s in seeds}
+        if list(deletion[s]["aoc"]) != methods:
+            raise DataError(f"checks_seeds: seed {s} has AOC methods {list(deletion[s]['aoc'])}, "
+                            f"seed {seeds[0]} has {methods}")
+    per_seed = {("deletion_aoc", m): {s: deletion[s]["aoc"][m] for s in seeds} for m in methods}
+    per_seed[("completeness_gap_mean_abs", "integrated_gradients")] = {
+        s: deletion[s]["ig_completeness_gap"]["mean_abs"] for s in seeds}
+    per_seed[("sanity_spearman", "gradient")] = {
+        s: sanity[s]["spearman_abs_gradient_mean"] for s in seeds}
+    per_seed[("sanity_spearman", "gradient_x_input")] = {
+        s: sanity[s]["spearman_abs_gradient_x_input_mean"] for s in seeds}
+    rows = [{"quantity": q, "method": m, "seed": int(s), "value": float(v)}
+            for (q, m), values in per_seed.items() for s, v in values.items()]
+    return pd.DataFrame(rows, columns=["quantity", "method", "seed", "value"])
+
+
+def _aoc_rank(values: pd.Series) -> pd.Series:
+    """Rank of each method by AOC, 1 = largest (ties share the best rank)."""
+    return values.rank(ascending=False, method="min").astype("Int64")
+
+
+def checks_seeds_table(values: pd.DataFrame) -> pd.DataFrame:
+    """Per (quantity, method): its per-seed rows, then one summary row (seed empty) with
+    `core.stats.seed_summary` of them. `rank` (deletion AOC only): the method's rank within
+    its seed, and in the summary row its rank by mean AOC (1 = most faithful)."""
+    values = values.copy()
+    aoc = values["quantity"] == "deletion_aoc"
+    values.loc[aoc, "rank"] = values[aoc].groupby("seed")["value"].transform(_aoc_rank)
+    parts = []
+    for (quantity, method), group in values.groupby(["quantity", "method"], sort=False):
+        parts += [group, pd.DataFrame([{"quantity": quantity, "method": method,
+                                        **seed_summary(group["value"])}])]
+    table = pd.concat(parts, ignore_index=True).reindex(columns=SEED_COLUMNS)
+    summary_aoc = table["seed"].isna() & (table["quantity"] == "deletion_aoc")
+    table.loc[summary_aoc, "rank"] = _aoc_rank(table.loc[summary_aoc, "mean"])
+    for column in ("seed", "rank", "n"):
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def same_order_seeds(table: pd.DataFrame) -> list[int]:
+    """Seeds whose order of the methods by AOC is the order by mean AOC."""
+    aoc = table[table["quantity"] == "deletion_aoc"]
+    summary = aoc[aoc["seed"].isna()].set_index("method")["rank"]
+    return [int(s) for s, g in aoc.dropna(subset=["seed"]).groupby("seed")
+            if g.set_index("method")["rank"].equals(summary.reindex(g["method"]))]
+
+
+def _num(v, fmt: str = ".3f") -> str:
+    return "—" if pd.isna(v) else format(v, fmt)
+
+
+def _seed_rows(table: pd.DataFrame, first: list[str], cell) -> pd.DataFrame:
+    """One Markdown row per (quantity, method): the `first` cells, one cell per seed
+    (`cell(per-seed row)`), then mean, sd, min – max and the 95 % interval."""
     rows = []
-    for a, b in list(itertools.combinations(seeds, 2)) or [(seeds[0], None)]:
-        row = {"seed_a": a, "seed_b": b, "accuracy_a": accuracies[a],
-               "accuracy_b": accuracies[b] if b is not None else float("nan")}
-        if b is None:
-            row.update(spearman_gbar=float("nan"), top_positive_overlap=float("nan"),
-                       top_negative_overlap=float("nan"), n_words=int(frames[a]["eligible"].sum()))
-        else:
-            row.update(compare_seeds(frames[a], frames[b], tops[a], tops[b], column, top_k))
-        rows.append({**row, **common})
-    out = pd.DataFrame(rows)
-    out["seed_b"] = out["seed_b"].astype("Int64")
-    return out
+    for _, group in table.groupby(["quantity", "method"], sort=False):
+        summary = group[group["seed"].isna()].iloc[0]
+        row = dict(zip(first, [_label(summary, c) for c in first], strict=True))
+        row.update({f"seed {int(r['seed'])}": cell(r) for _, r in group.dropna(
+            subset=["seed"]).iterrows()})
+        row.update({"mean": _num(summary["mean"]), "sd": _num(summary["sd"]),
+                    "min – max": f"{_num(summary['min'])} – {_num(summary['max'])}",
+                    "95 % CI": ("—" if pd.isna(summary["ci_low"]) else
+                                f"{_num(summary['ci_low'])} – {_num(summary['ci_high'])}")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _label(summary: pd.Series, column: str) -> str:
+    if column == "quantity":
+        return LABELS[summary["quantity"]]
+    if column == "method":
+        return summary["method"].replace("_", " ")
+    return _num(summary[column], "d")
+
+
+def _aoc_cell(row: pd.Series) -> str:
+    """A seed's AOC with its rank within the seed."""
+    return f"{_num(row['value'])} ({_num(row['rank'], 'd')})"
+
+
+def _order(ranked: pd.DataFrame) -> str:
+    """'a > b = c > ...': the methods by rank, '=' between tied ranks."""
+    text = ""
+    previous = None
+    for method, rank in zip(ranked["method"], ranked["rank"], strict=True):
+        if previous is not None:
+            text += " = " if rank == previous else " > "
+        text += method.replace("_", " ")
+        previous = rank
+    return text
+
+
+def checks_seeds_markdown(table: pd.DataFrame) -> str:
+    """The cross-seed checks as Markdown: the deletion AOC by method (ranked by mean AOC, each
+    seed's own rank in parentheses), then the diagnostics, then how to read them."""
+    seeds = [int(s) for s in table["seed"].dropna().unique()]
+    aoc = table[table["quantity"] == "deletion_aoc"]
+    ranked = aoc[aoc["seed"].isna()].sort_values("rank", kind="stable")
+    order = ranked["method"].tolist()
+    aoc = aoc.set_index("method").loc[order].reset_index()
+    same = same_order_seeds(table)
+    k = len(seeds)
+    lines = [
+        f"# Attribution checks across seeds ({k} seed{'s' if k > 1 else ''}: "
+        f"{', '.join(map(str, seeds))})", "",
+        "Deletion test: area over the curve (AOC) per method; larger = the ranking finds the "
+        "pixels the model uses. Methods ranked by mean AOC; each seed's own rank in "
+        "parentheses.", "",
+        _seed_rows(aoc, ["rank", "method"], _aoc_cell).to_markdown(index=False,
+                                                                   disable_numparse=True), "",
+        f"Order by mean AOC: {_order(ranked)}; the same order in {len(same)} of {k} "
+        f"seed{'s' if k > 1 else ''}.", "",
+        "Diagnostics:", "",
+        _seed_rows(table[table["quantity"] != "deletion_aoc"], ["quantity", "method"],
+                   lambda r: _num(r["value"])).to_markdown(index=False, disable_numparse=True),
+        "",
+        "Notes. Per seed, the checks model trained with that seed, on the same digits, "
+        "deletion grid and method seeds. sd: sample standard deviation over the seeds (ddof = "
+        "1; — for one seed). 95 % CI: Student-t interval for the mean, given from 5 seeds on "
+        "(— otherwise). Completeness gap: mean over digits of abs(sum of IG attributions - "
+        "(f(x) - f(0))), 0 for exact IG. Sanity Spearman: rank correlation of the abs "
+        "gradient (or abs gradient x input) maps of the trained and a re-initialised model; "
+        "low = the map depends on what the model learned.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -7,8 +7,10 @@ index_from). Column j IS word id j, so the input keeps the width V = model.vocab
 reserved ids 0..index_from (0 padding, 1 start marker, 2 out-of-vocabulary, 3 unused) are not
 words and their columns are always 0, so they carry no information and never enter Table 2.
 
-Rules (`workflow/rules/imdb_bow.smk`), one function each in `stages`:
+Rules (`workflow/rules/imdb_bow.smk`), one function each in `stages`; per seed:
 `train_imdb_bow_mlp` -> `imdb_bow_gbar` (ḡ arrays, per-word table, per-review scores x·ḡ)
--> `table2_words`, `bow_linear_agreement` -> `imdb_bow_gbar_figure` (reads only saved files).
+-> `table2_words`, `bow_linear_agreement`; across the seeds: `table2_seeds` (the paper's words,
+the linear rule and the accuracy per seed with summaries; ḡ compared per pair of seeds); the
+first seed's `imdb_bow_gbar_figure` (reads only saved files).
 The maths is in `compute`, the tidy tables in `tables`, the figure in `views`.
 """

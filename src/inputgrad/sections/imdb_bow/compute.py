@@ -1,5 +1,6 @@
-"""The maths of Sec. 5.2: bag-of-words vectors, ḡ in one gradient pass, the scores x·ḡ and
-the linear rules "positive iff x·ḡ > t" (arrays in, arrays out)."""
+"""The maths of Sec. 5.2: bag-of-words vectors, ḡ in one gradient pass, the ranks of words by
+ḡ, the scores x·ḡ, the linear rules "positive iff x·ḡ > t", and the comparison of ḡ between
+seeds (arrays and per-word frames in, numbers out)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import time
 
 import numpy as np
+import pandas as pd
 
 from ...core.stats import probability_scale, spearman
 from ...data.arrays import Reviews
@@ -148,6 +150,21 @@ def review_scores(gbars: dict[str, np.ndarray], logits: dict[str, np.ndarray],
     return scores
 
 
+# ---------------------------------------------------------------- ranks
+
+def side_ranks(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Eligible words with their ranks by ḡ (`column`):
+    rank_overall: 1 = largest ḡ ... N = most negative ḡ;
+    rank_positive: among words with ḡ > 0, 1 = largest; rank_negative: among ḡ < 0,
+    1 = most negative (NaN on the other side)."""
+    words = frame[frame["eligible"]].sort_values(column, ascending=False, kind="stable").copy()
+    words["rank_overall"] = np.arange(1, len(words) + 1)
+    g = words[column]
+    words["rank_positive"] = g.where(g > 0).rank(ascending=False, method="first")
+    words["rank_negative"] = g.where(g < 0).rank(ascending=True, method="first")
+    return words
+
+
 # ---------------------------------------------------------------- linear agreement
 
 def rule_predictions(scores: np.ndarray, threshold: float) -> np.ndarray:
@@ -224,3 +241,31 @@ def linear_agreement(scores: dict) -> dict:
         "fitted_rule_agreement_test": fitted_rule["agreement_test"],
         "rules": rules,
     }
+
+
+# ---------------------------------------------------------------- seeds
+
+def top_words(frame: pd.DataFrame, column: str, k: int) -> tuple[set, set]:
+    """(top-k positive, top-k negative) word ids by ḡ among eligible words."""
+    words = side_ranks(frame, column)
+    pos = set(words.loc[words["rank_positive"] <= k, "word_id"])
+    neg = set(words.loc[words["rank_negative"] <= k, "word_id"])
+    return pos, neg
+
+
+def overlap(a: set, b: set, k: int) -> float:
+    """Share of the top-k set in common (NaN if either set is empty)."""
+    size = min(k, len(a), len(b))
+    return len(a & b) / size if size else float("nan")
+
+
+def compare_seeds(frame_a: pd.DataFrame, frame_b: pd.DataFrame, tops_a, tops_b, column: str,
+                  top_k: int) -> dict:
+    """Spearman of ḡ over the words eligible in both seeds, and the overlaps of the top
+    positive / negative word sets (tops_*: `top_words` of each seed)."""
+    fa, fb = frame_a.set_index("word_id"), frame_b.set_index("word_id")
+    ok = fa["eligible"] & fb["eligible"].reindex(fa.index, fill_value=False)
+    return {"n_words": int(ok.sum()),
+            "spearman_gbar": spearman(fa.loc[ok, column], fb.loc[ok, column]),
+            "top_positive_overlap": overlap(tops_a[0], tops_b[0], top_k),
+            "top_negative_overlap": overlap(tops_a[1], tops_b[1], top_k)}

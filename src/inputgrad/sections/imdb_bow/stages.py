@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...data.arrays import load_reviews
+from ...infra.errors import DataError
 from ...infra.io import load_npz, save_figure, save_npz, write_csv, write_json, write_text
 from . import compute, tables, views
 
@@ -23,6 +24,20 @@ def _load_split(path, vocab_size: int, imdb_cfg: dict):
 def _read_frame(path) -> pd.DataFrame:
     # the word column holds words such as "null" and "nan": keep them as text
     return pd.read_csv(path, keep_default_na=False, na_values=[])
+
+
+def _read_table2(path) -> pd.DataFrame:
+    # words stay text; only the numeric columns' empty cells (no rank, no word id) are NaN
+    numeric = ("rank", "word_id", "gbar_test_probability", "gbar_test_logit", "test_docs",
+               "test_doc_share", "rank_overall", "sign_agrees")
+    return pd.read_csv(path, keep_default_na=False, na_values={c: [""] for c in numeric})
+
+
+def _accuracy(path) -> float:
+    metrics = json.loads(Path(path).read_text())
+    if "test_accuracy" not in metrics:
+        raise DataError(f"{path}: no 'test_accuracy'")
+    return float(metrics["test_accuracy"])
 
 
 def train_imdb_bow_mlp(inputs, outputs, params) -> dict:
@@ -89,6 +104,37 @@ def bow_linear_agreement(inputs, outputs, params) -> dict:
              result["fitted_threshold"], result["fitted_rule_agreement_test"])
     return {"bow_linear_agreement_t0": result["paper_rule_agreement_test"],
             "bow_linear_agreement_fitted": result["fitted_rule_agreement_test"]}
+
+
+def table2_seeds(inputs, outputs, params) -> dict:
+    """Rule table2_seeds: every seed's ḡ table, Table 2, linear agreement and test accuracy
+    -> Table 2 across seeds (tidy CSV, Markdown) and the pairs of seeds (CSV)."""
+    cfg = params["cfg"]
+    attribution = cfg["attribution"]
+    seeds = [int(s) for s in cfg["seeds"]]
+    files = {k: inputs[k] for k in ("gbar", "words", "agreement", "metrics")}
+    if any(len(v) != len(seeds) for v in files.values()):
+        raise DataError(f"table2_seeds: {len(seeds)} seeds but "
+                        + ", ".join(f"{len(v)} {k} files" for k, v in files.items()))
+    by_seed = {k: dict(zip(seeds, v, strict=True)) for k, v in files.items()}
+    table = tables.table2_seeds(
+        {s: _read_table2(p) for s, p in by_seed["words"].items()},
+        {s: json.loads(Path(p).read_text()) for s, p in by_seed["agreement"].items()},
+        {s: _accuracy(p) for s, p in by_seed["metrics"].items()},
+        attribution["paper_words"], attribution["top_k"])
+    across = attribution["seeds"]
+    pairs = tables.table2_seeds_pairs({s: _read_frame(p) for s, p in by_seed["gbar"].items()},
+                                      across["column"], across["top_k"])
+    write_csv(outputs["csv"], table)
+    write_text(outputs["md"], tables.table2_seeds_markdown(table, pairs, attribution["top_k"]))
+    write_csv(outputs["pairs"], pairs)
+    summary = table[table["seed"].isna() & (table["section"] != "paper_word")]
+    summary = summary.set_index("quantity")
+    log.info("Table 2 across seeds %s; pairs:\n%s", seeds, pairs.to_string(index=False))
+    return {"table2_seeds_spearman_gbar_mean": float(pairs["spearman_gbar"].mean()),
+            "table2_seeds_accuracy_sd": float(summary.loc["test_accuracy", "sd"]),
+            "table2_seeds_paper_rule_agreement_mean": float(
+                summary.loc["paper_rule_agreement_test", "mean"])}
 
 
 def imdb_bow_gbar_figure(inputs, outputs, params) -> None:

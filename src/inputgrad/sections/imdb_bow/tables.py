@@ -1,12 +1,16 @@
-"""Tidy tables of Sec. 5.2: the per-word ḡ table, Table 2 and its Markdown."""
+"""Tidy tables of Sec. 5.2: the per-word ḡ table, Table 2, Table 2 across seeds (and the
+pairs of seeds), with their Markdown."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
 
+from ...core.stats import seed_summary
 from ...infra.errors import ConfigError
-from .compute import GBARS, eligible_words
+from .compute import GBARS, compare_seeds, eligible_words, side_ranks, top_words
 
 
 def gbar_frame(gbars: dict[str, np.ndarray], names: list[str], x_test: np.ndarray,
@@ -28,19 +32,6 @@ def gbar_frame(gbars: dict[str, np.ndarray], names: list[str], x_test: np.ndarra
         frame[f"gbar_{key}"] = gbars[key]
     frame["eligible"] = eligible_words(names, x_train, index_from)
     return frame
-
-
-def side_ranks(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Eligible words with their ranks by ḡ (`column`):
-    rank_overall: 1 = largest ḡ ... N = most negative ḡ;
-    rank_positive: among words with ḡ > 0, 1 = largest; rank_negative: among ḡ < 0,
-    1 = most negative (NaN on the other side)."""
-    words = frame[frame["eligible"]].sort_values(column, ascending=False, kind="stable").copy()
-    words["rank_overall"] = np.arange(1, len(words) + 1)
-    g = words[column]
-    words["rank_positive"] = g.where(g > 0).rank(ascending=False, method="first")
-    words["rank_negative"] = g.where(g < 0).rank(ascending=True, method="first")
-    return words
 
 
 def table2(frame: pd.DataFrame, top_k: int, paper_words: dict[str, str],
@@ -140,4 +131,174 @@ def table2_markdown(table: pd.DataFrame, summary: dict | None = None) -> str:
         rho = summary["spearman_train_test"]
         lines.append(f"Spearman correlation of ḡ over train vs test reviews: "
                      f"{rho['probability']:.5f} (probability), {rho['logit']:.5f} (logit).")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- across seeds
+
+SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")  # core.stats.seed_summary
+SEED_COLUMNS = ["section", "word", "expected", "quantity", "seed", "value", *SUMMARY]
+WORD_QUANTITIES = ("rank", "rank_overall", "gbar_test_probability", "sign_agrees", "in_top_k")
+AGREEMENT_QUANTITIES = ("paper_rule_agreement_test", "fitted_rule_agreement_test",
+                        "fitted_threshold")
+PAIR_COLUMNS = ["seed_a", "seed_b", "n_words", "spearman_gbar", "top_positive_overlap",
+                "top_negative_overlap", "top_k"]
+
+
+def _seed_rows(values: dict[int, float], **item) -> list[dict]:
+    """One row per seed, then the summary row over the seeds (seed and value empty)."""
+    rows = [{**item, "seed": s, "value": v} for s, v in values.items()]
+    return rows + [{**item, **seed_summary(list(values.values()))}]
+
+
+def _word_values(row: pd.Series | None, top_k: int) -> dict[str, float]:
+    """A paper word's quantities in one seed's Table 2 (row None: the word is not ranked)."""
+    if row is None:
+        return {q: (0.0 if q == "in_top_k" else float("nan")) for q in WORD_QUANTITIES}
+    # Table 2 in memory has pd.NA (nullable ints), read back from CSV NaN: both become NaN
+    out = {q: float("nan") if pd.isna(row[q]) else float(row[q]) for q in WORD_QUANTITIES[:4]}
+    out["in_top_k"] = float(out["rank"] <= top_k)  # NaN rank (other side) is not in the top
+    return out
+
+
+def _paper_row(words: pd.DataFrame, word: str, seed: int) -> pd.Series | None:
+    rows = words[(words["section"] == "paper_word") & (words["word"] == word)]
+    if rows.empty:
+        raise ConfigError(f"attribution.paper_words.{word}: not in the Table 2 of seed {seed}")
+    row = rows.iloc[0]
+    return None if pd.isna(row["rank_overall"]) else row
+
+
+def table2_seeds(words: dict[int, pd.DataFrame], agreements: dict[int, dict],
+                 accuracies: dict[int, float], paper_words: dict[str, str],
+                 top_k: int) -> pd.DataFrame:
+    """Tidy Table 2 across seeds: one row per (item, quantity, seed), then a summary row per
+    (item, quantity) (`core.stats.seed_summary`: NaN values ignored, n = seeds with a value).
+
+    section paper_word (one per word of `paper_words`, from each seed's Table 2): rank (side
+    rank; NaN when ḡ has the other sign), rank_overall, gbar_test_probability, sign_agrees
+    (1/0) and in_top_k (1 if the side rank is <= top_k, else 0: its mean is the share of
+    seeds); section linear_agreement (each seed's `bow_linear_agreement`); section network:
+    test_accuracy.
+    """
+    seeds = sorted(words)
+    rows = []
+    for word, expected in paper_words.items():
+        per_seed = {s: _word_values(_paper_row(words[s], word, s), top_k) for s in seeds}
+        for q in WORD_QUANTITIES:
+            rows += _seed_rows({s: per_seed[s][q] for s in seeds}, section="paper_word",
+                               word=word, expected=expected, quantity=q)
+    for q in AGREEMENT_QUANTITIES:
+        rows += _seed_rows({s: float(agreements[s][q]) for s in seeds},
+                           section="linear_agreement", quantity=q)
+    rows += _seed_rows({s: float(accuracies[s]) for s in seeds}, section="network",
+                       quantity="test_accuracy")
+    out = pd.DataFrame(rows).reindex(columns=SEED_COLUMNS)
+    for col in ("seed", "n"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def table2_seeds_pairs(frames: dict[int, pd.DataFrame], column: str,
+                       top_k: int) -> pd.DataFrame:
+    """One row per unordered pair of seeds (none for a single seed): the Spearman correlation
+    of ḡ (`column` of the per-word table) over the words eligible in both, and the overlap
+    (share of top_k) of the top positive / negative word sets."""
+    seeds = sorted(frames)
+    for s in seeds:
+        if column not in frames[s]:
+            raise ConfigError(f"attribution.seeds.column: {column!r} not in the ḡ table of "
+                              f"seed {s}")
+    tops = {s: top_words(frames[s], column, top_k) for s in seeds}
+    rows = [{"seed_a": a, "seed_b": b, "top_k": top_k,
+             **compare_seeds(frames[a], frames[b], tops[a], tops[b], column, top_k)}
+            for a, b in itertools.combinations(seeds, 2)]
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+def _fmt(v: float, spec: str) -> str:
+    return "—" if pd.isna(v) else format(v, spec)
+
+
+def _per_seed(block: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """(the per-seed rows, the summary row) of one (item, quantity)."""
+    return block[block["seed"].notna()], block[block["seed"].isna()].iloc[0]
+
+
+def _words_md(table: pd.DataFrame, top_k: int) -> pd.DataFrame:
+    words = table[table["section"] == "paper_word"]
+    rows = []
+    for word, block in words.groupby("word", sort=False):
+        ranks, rank = _per_seed(block[block["quantity"] == "rank"])
+        tops, _ = _per_seed(block[block["quantity"] == "in_top_k"])
+        rows.append({"word": word, "expected": rank["expected"],
+                     **{f"seed {s}": _fmt(v, ".0f")
+                        for s, v in zip(ranks["seed"], ranks["value"], strict=True)},
+                     "mean": _fmt(rank["mean"], ".1f"),
+                     "min–max": ("—" if pd.isna(rank["min"])
+                                 else f"{rank['min']:.0f}–{rank['max']:.0f}"),
+                     f"in top {top_k}": f"{int(tops['value'].sum())} of {len(tops)}"})
+    return pd.DataFrame(rows)
+
+
+MODEL_LABELS = {
+    "test_accuracy": ("network test accuracy", ".4f"),
+    "paper_rule_agreement_test": ("agreement, x·ḡ > 0 (paper's rule)", ".2%"),
+    "fitted_rule_agreement_test": ("agreement, x·ḡ > t (t fitted on train)", ".2%"),
+    "fitted_threshold": ("fitted t", "+.3g"),
+}
+
+
+def _model_md(table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for quantity, (label, spec) in MODEL_LABELS.items():
+        values, summary = _per_seed(table[(table["section"] != "paper_word")
+                                          & (table["quantity"] == quantity)])
+        mean, low, high = (_fmt(summary[c], spec) for c in ("mean", "min", "max"))
+        ci = ("—" if pd.isna(summary["ci_low"])
+              else f"{_fmt(summary['ci_low'], spec)} – {_fmt(summary['ci_high'], spec)}")
+        rows.append({"quantity": label,
+                     **{f"seed {s}": _fmt(v, spec)
+                        for s, v in zip(values["seed"], values["value"], strict=True)},
+                     "mean (min–max)": f"{mean} ({low}–{high})",
+                     "95 % CI": ci})
+    return pd.DataFrame(rows)
+
+
+def _range(values: pd.Series, spec: str) -> str:
+    v = values.dropna()
+    if v.empty:
+        return "—"
+    return f"{v.min():{spec}}–{v.max():{spec}} (mean {v.mean():{spec}})"
+
+
+def _pairs_md(pairs: pd.DataFrame) -> str:
+    if pairs.empty:
+        return "One seed: no pairs of seeds to compare."
+    k = int(pairs["top_k"].iloc[0])
+    return (f"Pairs of seeds ({len(pairs)}; table2_seeds_pairs.csv): Spearman correlation of ḡ "
+            f"over the words ranked in both {_range(pairs['spearman_gbar'], '.4f')}; share of "
+            f"the top {k} positive words in common {_range(pairs['top_positive_overlap'], '.2f')},"
+            f" of the top {k} negative words {_range(pairs['top_negative_overlap'], '.2f')}.")
+
+
+def table2_seeds_markdown(table: pd.DataFrame, pairs: pd.DataFrame, top_k: int) -> str:
+    """Table 2 across seeds as Markdown: the paper's words' side ranks per seed, the network's
+    accuracy and the linear rule per seed with mean (min–max), and the pairs of seeds."""
+    seeds = table["seed"].dropna().unique()
+    lines = [
+        f"# Table 2 across {len(seeds)} seeds: the paper's words and the linear rule "
+        "(bag-of-words MLP)", "",
+        "Side rank of the paper's words by ḡ in each seed's Table 2:", "",
+        _words_md(table, top_k).to_markdown(index=False, disable_numparse=True), "",
+        "Network and linear rule x·ḡ > t, test reviews:", "",
+        _model_md(table).to_markdown(index=False, disable_numparse=True), "",
+        _pairs_md(pairs), "",
+        "Notes. side rank = rank among the words on the paper's side of ḡ (positive words: "
+        "1 = largest ḡ; negative words: 1 = most negative ḡ; — when ḡ has the other sign in "
+        "that seed, or the word is not ranked); mean and min–max over the seeds with a rank; "
+        f"in top {top_k}: seeds whose Table 2 lists the word. agreement = share of test "
+        "reviews where the rule's class equals the network's. 95 % CI: Student-t interval for "
+        "the mean over seeds, only with 5 or more seeds.",
+    ]
     return "\n".join(lines) + "\n"

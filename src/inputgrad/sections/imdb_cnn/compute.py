@@ -9,6 +9,10 @@ its L2 norm ranks the words. Table 1 shows for each review the `window`-word exp
 convolution length) whose first word has the largest norm. Padding columns and the start marker
 (position == -1) never take part: their norms are NaN.
 
+Across seeds (rule table1_seeds): the ranks of the paper's phrases' windows (by first word, as
+Table 1, and by the sum of the window's norms), and the stability of the per-word ranking
+between two seeds over all reviews, vectorised (per-row ranks, one dot product per pair).
+
 All gradients come from `core.gradients.gradient_batches`; each batch is reduced to norms at
 once, so the (n, maxlen, dim) gradient tensor of the whole test set is never held.
 TensorFlow is imported only by the functions that need it, so the table and figure rules do
@@ -147,9 +151,13 @@ def top_window(norms: np.ndarray, width: int, tiebreak: np.ndarray | None = None
     order = word_order(norms, tiebreak)
     if len(order) == 0:
         raise ValueError("review has no word columns (all masked)")
-    first = int(order[0])
-    stop = min(first + width, len(norms))
-    cols = np.arange(first, stop)
+    return window_at(norms, int(order[0]), width)
+
+
+def window_at(norms: np.ndarray, first: int, width: int) -> np.ndarray:
+    """Word columns of the `width`-word expression starting at column `first` (shorter at the
+    end of the review; masked columns left out)."""
+    cols = np.arange(first, min(first + width, len(norms)))
     return cols[~np.isnan(np.asarray(norms, np.float64)[cols])]
 
 
@@ -215,3 +223,129 @@ def select_reviews(reviews: Reviews, vocab: list[str], phrases: list[str], n_ran
     pick = rng.choice(rest, size=min(n_random, len(rest)), replace=False)
     rows += [{"index": int(i), "selection": "random", "phrase": [], "starts": []} for i in pick]
     return rows
+
+
+# ----------------------------------------------------------------------------- across seeds
+
+def phrase_occurrences(reviews: Reviews, vocab: list[str], phrases: list[str]) -> list[dict]:
+    """Every occurrence of a paper phrase in the test reviews: {"phrase", "index" (review),
+    "start" (token index)}, in select_reviews' order (phrase by phrase, review by review)."""
+    found = []
+    for s in select_reviews(reviews, vocab, phrases, n_random=0, seed=0):
+        for phrase, starts in zip(s["phrase"], s["starts"], strict=True):
+            found += [{"phrase": phrase, "index": s["index"], "start": start} for start in starts]
+    order = {p: k for k, p in enumerate(phrases)}
+    return sorted(found, key=lambda o: order[o["phrase"]])  # stable: review order kept
+
+
+def window_sums(norms: np.ndarray, width: int) -> np.ndarray:
+    """Per column: the sum of the norms of the `width`-word window starting there (float64;
+    shorter at the end of the review; NaN where the column itself is masked). Works on one
+    review (maxlen,) or many (n, maxlen)."""
+    x = np.asarray(norms, np.float64)
+    filled = np.nan_to_num(x, nan=0.0)
+    sums = filled.copy()
+    for k in range(1, width):  # add the k-th next word, in window order
+        sums[..., :-k] += filled[..., k:]
+    return np.where(np.isnan(x), np.nan, sums)
+
+
+def occurrence_ranks(norms: np.ndarray, column: int, width: int,
+                     tiebreak: np.ndarray | None = None) -> dict[str, int]:
+    """Ranks (1 = top) of the window starting at `column` among all windows of its review:
+    by the norm of its first word (Table 1's rule, = the first word's rank among the words)
+    and by the sum of its words' norms (ties by the same sums of the tiebreak norms)."""
+    sum_tie = None if tiebreak is None else window_sums(tiebreak, width)
+    return {"window_rank_first_word": column_rank(norms, column, tiebreak),
+            "window_rank_sum": column_rank(window_sums(norms, width), column, sum_tie)}
+
+
+def top_window_by_sum(norms: np.ndarray, width: int,
+                      tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Columns of the window with the largest sum of norms (cf. top_window: largest first word)."""
+    sum_tie = None if tiebreak is None else window_sums(tiebreak, width)
+    order = word_order(window_sums(norms, width), sum_tie)
+    if len(order) == 0:
+        raise ValueError("review has no word columns (all masked)")
+    return window_at(norms, int(order[0]), width)
+
+
+def top_columns(norms: np.ndarray, tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """Per review (row), the column of its top word, as word_order(...)[0] picks it (largest
+    norm, then largest tiebreak, then the first column); -1 for a review without words."""
+    x = np.where(np.isnan(norms), -np.inf, norms)  # in the norms' dtype: exact comparisons
+    top = x.argmax(axis=1)  # the first of the largest
+    best = np.take_along_axis(x, top[:, None], axis=1)
+    tied = np.flatnonzero((x == best).sum(axis=1) > 1)
+    if tiebreak is not None and len(tied):  # few rows (e.g. saturated probabilities)
+        t = np.where(x[tied] == best[tied], tiebreak[tied], -np.inf)
+        top[tied] = t.argmax(axis=1)
+    return np.where(np.isneginf(best[:, 0]), -1, top)
+
+
+def row_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n_i within each row of x (n, d) among its non-NaN entries, ties averaged (as
+    core.stats.rankdata per row); NaN where x is NaN. Vectorised: one sort per row, and the
+    tie averaging only on the rows that have ties."""
+    x = np.asarray(x)
+    n, d = x.shape
+    order = np.argsort(x, axis=1)  # NaN last
+    s = np.take_along_axis(x, order, axis=1)
+    ranked = np.broadcast_to(np.arange(1.0, d + 1.0), (n, d)).copy()
+    tied = np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1))  # NaN != NaN: never tied
+    if len(tied):
+        ranked[tied] = tie_average(s[tied])
+    ranks = np.empty((n, d), np.float64)
+    np.put_along_axis(ranks, order, ranked, axis=1)
+    return np.where(np.isnan(x), np.nan, ranks)
+
+
+def tie_average(s: np.ndarray) -> np.ndarray:
+    """For rows sorted ascending (m, d): each entry's rank 1..d, averaged over equal values."""
+    m, d = s.shape
+    j = np.broadcast_to(np.arange(d), (m, d))
+    starts = np.ones((m, d), bool)
+    starts[:, 1:] = s[:, 1:] != s[:, :-1]  # a tie group begins
+    ends = np.ones((m, d), bool)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, j, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, j, d - 1)[:, ::-1], axis=1)[:, ::-1]
+    return (first + last) / 2.0 + 1.0
+
+
+def seed_ranks(norms: np.ndarray, tiebreak: np.ndarray | None = None,
+               chunk_size: int = 4096) -> dict[str, np.ndarray]:
+    """What the stability statistics need from one seed's norms (n, maxlen; NaN = no word):
+    `top` (n,) the top word's column (-1 if none), `centred` (n, maxlen) float32 ranks minus
+    the row's mean rank (0 on masked columns; exact: ranks are half-integers), `ss` (n,) the
+    row's sum of squared centred ranks, `words` (n,) words per review. Chunked over reviews to
+    bound the memory of the sort."""
+    n = len(norms)
+    words = (~np.isnan(norms)).sum(axis=1)
+    centred = np.zeros(norms.shape, np.float32)
+    for start in range(0, n, chunk_size):
+        rows = slice(start, min(start + chunk_size, n))
+        ranks = row_ranks(norms[rows])
+        # average-tie ranks of m values sum to m (m + 1) / 2: their mean is (m + 1) / 2
+        centred[rows] = np.nan_to_num(ranks - (words[rows, None] + 1) / 2.0, nan=0.0)
+    ss = np.einsum("ij,ij->i", centred, centred, dtype=np.float64)
+    return {"top": top_columns(norms, tiebreak), "centred": centred, "ss": ss, "words": words}
+
+
+def pair_stability(a: dict, b: dict, min_words: int = 3) -> dict:
+    """Agreement of two seeds over all reviews (seed_ranks of each): the share of reviews
+    (with a word) whose top word, i.e. Table 1's window, is the same column, and the mean
+    and median over reviews (with >= min_words words and non-constant norms in both seeds)
+    of the Spearman correlation of the per-word norms."""
+    if not np.array_equal(a["words"], b["words"]):
+        raise ValueError("the two seeds' norms mask different words")
+    has_word = a["words"] > 0
+    dot = np.einsum("ij,ij->i", a["centred"], b["centred"], dtype=np.float64)
+    denom = np.sqrt(a["ss"] * b["ss"])
+    use = (a["words"] >= min_words) & (denom > 0)
+    rho = dot[use] / denom[use]
+    return {"reviews": int(has_word.sum()),
+            "same_top_share": float((a["top"] == b["top"])[has_word].mean()),
+            "spearman_reviews": int(use.sum()),
+            "spearman_mean": float(rho.mean()) if rho.size else float("nan"),
+            "spearman_median": float(np.median(rho)) if rho.size else float("nan")}

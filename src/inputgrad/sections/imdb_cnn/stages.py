@@ -1,4 +1,5 @@
-"""Rules of paper section 5.1 (IMDB CNN): train, per-word gradients, Table 1, its views.
+"""Rules of paper section 5.1 (IMDB CNN): train, per-word gradients, Table 1 (per seed and
+across seeds), its views.
 
 Each function is `run(inputs, outputs, params)` of the rule of the same name (infra.stage).
 """
@@ -8,7 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
+
 from ...data.arrays import load_reviews, load_tokens
+from ...infra.errors import ConfigError, DataError
 from ...infra.io import load_npz, save_figure, save_npz, write_csv, write_json, write_text
 from . import compute, tables, views
 
@@ -56,6 +60,44 @@ def table1_expressions(inputs, outputs, params):
     write_csv(outputs["csv"], df)
     write_text(outputs["md"], tables.markdown(df, tables.table_note(cfg, counts)))
     log.info("Table 1: %d rows; %s", len(df), tables.counts_text(counts))
+
+
+def table1_seeds(inputs, outputs, params):
+    """Rule table1_seeds: the paper's phrases ranked in every seed next to a random word
+    (csv, md), and the stability of the per-word ranking between seeds over all test reviews
+    (stability csv). One seed's gradient arrays are held at a time. Returns the time taken
+    and the mean stability over the seed pairs as metrics."""
+    cfg = params["cfg"]
+    seeds, paths = cfg["seeds"], inputs["gradients"]
+    if len(seeds) != len(paths):
+        raise ConfigError(f"seeds: {len(seeds)} seed(s) {seeds} but {len(paths)} gradient files")
+    attr, oov_char = cfg["attribution"], cfg["data"]["imdb"]["oov_char"]
+    reviews, vocab = load_reviews(inputs["test"]), load_tokens(inputs["tokens"])
+    occurrences = compute.phrase_occurrences(reviews, vocab, attr["table"]["paper_phrases"])
+    start = time.perf_counter()
+    rows, ranks, position = [], {}, None
+    for seed, path in zip(seeds, paths, strict=True):
+        grads = load_npz(path)
+        if position is None:
+            position = grads["position"]
+        elif not np.array_equal(grads["position"], position):
+            raise DataError(f"{path}: word positions differ from those of seed {seeds[0]}")
+        rows += tables.seed_rows(grads, reviews, vocab, occurrences, attr, oov_char, seed)
+        tie = tables.ranked_targets(grads, attr["rank_by"])
+        ranks[seed] = compute.seed_ranks(grads[f"norms_{attr['rank_by']}"],
+                                         grads[f"norms_{tie}"] if tie else None)
+    table, pairs = tables.table1_seeds(rows), tables.stability(ranks)
+    seconds = time.perf_counter() - start
+    write_csv(outputs["csv"], table)
+    write_csv(outputs["stability"], pairs)
+    write_text(outputs["md"], tables.seeds_markdown(table, pairs, cfg, len(reviews)))
+    log.info("Table 1 across %d seed(s): %d phrase occurrence(s), %d seed pair(s), %.1f s",
+             len(seeds), len(occurrences), len(pairs) if len(seeds) > 1 else 0, seconds)
+    metrics = {"table1_seeds_seconds": seconds}
+    if len(seeds) > 1:
+        metrics.update(table1_seeds_same_top_share=float(pairs["same_top_share"].mean()),
+                       table1_seeds_spearman_mean=float(pairs["spearman_mean"].mean()))
+    return metrics
 
 
 def table1_expressions_figure(inputs, outputs, params):

@@ -1,13 +1,25 @@
-"""Table 1 (paper 5.1) as a tidy frame, one row per selected review, and its Markdown."""
+"""Table 1 (paper 5.1) as a tidy frame, one row per selected review, and its Markdown; Table 1
+across seeds (the paper's phrases against a random word, and the stability of the ranking)."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
 
+from ...core.stats import seed_summary
 from ...data.arrays import Reviews
 from ...infra.errors import ConfigError, DataError
-from .compute import column_rank, display_tokens, select_reviews, top_window
+from .compute import (
+    column_rank,
+    display_tokens,
+    occurrence_ranks,
+    pair_stability,
+    select_reviews,
+    top_window,
+    top_window_by_sum,
+)
 
 TABLE_NOTE = (
     "Table 1 (paper 5.1): for each test review, the {width}-word expression starting at the word "
@@ -27,13 +39,8 @@ def table1(grads: dict[str, np.ndarray], reviews: Reviews, vocab: list[str], att
     """Table 1 as a tidy DataFrame (one row per selected review) and the reviews per phrase."""
     table_cfg, width = attr["table"], int(attr["window"])
     rank_by = attr["rank_by"]
-    if f"norms_{rank_by}" not in grads:
-        raise ConfigError(f"attribution.rank_by: {rank_by!r} not among the saved targets")
-    tie = "logit" if rank_by != "logit" and "norms_logit" in grads else None
-    if len(grads["review_id"]) != len(reviews) or not np.array_equal(grads["review_id"],
-                                                                      reviews.review_id):
-        raise DataError("gradient arrays and test reviews are not the same reviews in the "
-                        "same order")
+    tie = ranked_targets(grads, rank_by)
+    check_same_reviews(grads, reviews)
     selected = select_reviews(reviews, vocab, table_cfg["paper_phrases"],
                               table_cfg["random_reviews"], table_cfg["random_seed"])
     rows = []
@@ -60,6 +67,20 @@ def table1(grads: dict[str, np.ndarray], reviews: Reviews, vocab: list[str], att
         row.update(phrase_rank_columns(s, norms, position, tiebreak))
         rows.append(row)
     return pd.DataFrame(rows), phrase_counts(selected, table_cfg["paper_phrases"])
+
+
+def ranked_targets(grads: dict[str, np.ndarray], rank_by: str) -> str | None:
+    """The tiebreak target for `rank_by` (the logit when ranking by probability), or None."""
+    if f"norms_{rank_by}" not in grads:
+        raise ConfigError(f"attribution.rank_by: {rank_by!r} not among the saved targets")
+    return "logit" if rank_by != "logit" and "norms_logit" in grads else None
+
+
+def check_same_reviews(grads: dict[str, np.ndarray], reviews: Reviews) -> None:
+    if len(grads["review_id"]) != len(reviews) or not np.array_equal(grads["review_id"],
+                                                                      reviews.review_id):
+        raise DataError("gradient arrays and test reviews are not the same reviews in the "
+                        "same order")
 
 
 def phrase_rank_columns(selected: dict, norms, position, tiebreak) -> dict:
@@ -131,3 +152,201 @@ def read_table1(path) -> pd.DataFrame:
     cells stay empty strings."""
     return pd.read_csv(path, keep_default_na=False, na_values={"phrase_position": [""],
                                                                "phrase_rank": [""]})
+
+
+# ----------------------------------------------------------------------------- across seeds
+
+MEASURES = ("window_rank_first_word", "window_rank_sum")
+SUMMARY_COLUMNS = ["n", "share_first", "share_top3", "mean", "sd", "min", "max", "ci_low",
+                   "ci_high"]
+SEEDS_NOTE = (
+    "Ranks (1 = top) of the window of {width} words starting at each occurrence of a paper "
+    "phrase, among all windows of its review (one per word the model saw, `words_seen`), by the "
+    "gradient of the predicted {rank_by} (ties broken by the logit-gradient norm). "
+    "`window_rank_first_word` ranks a window by the norm of its first word, so it is the rank of "
+    "the phrase's first word among the review's words: this is the paper's Table 1 rule (and "
+    "Table 1's `phrase_rank`, which takes the best occurrence per review). `window_rank_sum` "
+    "ranks a window by the sum of its words' norms. Percentile = rank / words_seen (small = "
+    "near the top). Null reference: a word drawn at random from the review has median rank "
+    "(words_seen + 1) / 2, percentile (words_seen + 1) / (2 words_seen), about 0.5. Rows with "
+    "seed `all` summarise the seeds: `share_first` and `share_top3` are the shares of seeds "
+    "where the phrase's window is first and in the top 3, `mean` (with its `percentile`), `sd`, "
+    "`min`, `max` of the rank, and a 95 % t interval for the mean if 5 or more seeds ran. A "
+    "`truncated` occurrence lies before the {maxlen}-token window and has no rank."
+)
+STABILITY_NOTE = (
+    "Stability over all {reviews} test reviews, for each pair of seeds: `same_top_share` is the "
+    "share of reviews (with at least one word) whose top window, Table 1's expression (the "
+    "position of its first word), is the same in both seeds; `spearman_mean` and "
+    "`spearman_median` summarise over reviews the Spearman correlation of the per-word "
+    "{rank_by}-gradient norms of the two seeds (padding and the start marker left out; "
+    "`spearman_reviews` counts the reviews used: at least 3 words and norms not constant in "
+    "either seed)."
+)
+
+
+def seed_rows(grads: dict[str, np.ndarray], reviews: Reviews, vocab: list[str],
+              occurrences: list[dict], attr: dict, oov_char: int, seed: int) -> list[dict]:
+    """One seed's rows: per paper-phrase occurrence and measure, the rank and percentile of
+    its window, the random-word reference and the review's top window by that measure."""
+    width, rank_by = int(attr["window"]), attr["rank_by"]
+    tie = ranked_targets(grads, rank_by)
+    check_same_reviews(grads, reviews)
+    rows = []
+    for occ in occurrences:
+        i = occ["index"]
+        norms, position = grads[f"norms_{rank_by}"][i], grads["position"][i]
+        tiebreak = grads[f"norms_{tie}"][i] if tie else None
+        words = display_tokens(reviews, i, vocab, oov_char)
+        seen = int((position >= 0).sum())
+        column = np.flatnonzero(position == occ["start"])
+        ranks = (occurrence_ranks(norms, int(column[0]), width, tiebreak) if len(column)
+                 else dict.fromkeys(MEASURES, np.nan))
+        tops = {"window_rank_first_word": top_window(norms, width, tiebreak),
+                "window_rank_sum": top_window_by_sum(norms, width, tiebreak)}
+        top_positions = {m: int(position[cols[0]]) for m, cols in tops.items()}
+        for measure in MEASURES:
+            rank = ranks[measure]
+            rows.append({
+                "phrase": occ["phrase"],
+                "review_id": str(reviews.review_id[i]),
+                "label": int(reviews.label[i]),
+                "phrase_position": int(occ["start"]),
+                "status": "seen" if len(column) else "truncated",
+                "words_seen": seen,
+                "measure": measure,
+                "seed": seed,
+                "rank": rank,
+                "percentile": rank / seen,
+                "random_rank": (seen + 1) / 2,
+                "random_percentile": (seen + 1) / (2 * seen),
+                "top_expression": " ".join(words[position[c]] for c in tops[measure]),
+                "top_position": top_positions[measure],
+            })
+    return rows
+
+
+def table1_seeds(rows: list[dict]) -> pd.DataFrame:
+    """The per-seed rows (seed_rows of every seed), each occurrence and measure followed by
+    its summary row over seeds (seed `all`)."""
+    per_seed = pd.DataFrame(rows)
+    keys = ["phrase", "review_id", "label", "phrase_position", "status", "words_seen",
+            "measure"]
+    parts = []
+    for key, group in per_seed.groupby(keys, sort=False):
+        parts += [group, pd.DataFrame([summary_row(dict(zip(keys, key, strict=True)), group)])]
+    table = pd.concat(parts, ignore_index=True)[[*per_seed.columns, *SUMMARY_COLUMNS]]
+    return table.astype({"rank": "Int64", "top_position": "Int64", "n": "Int64"})
+
+
+def summary_row(key: dict, group: pd.DataFrame) -> dict:
+    """The across-seed summary of one occurrence and measure (NaN ranks = truncated)."""
+    ranks = group["rank"].astype("float64").to_numpy()
+    ranked = ranks[~np.isnan(ranks)]
+    stats = seed_summary(ranks)
+    words = key["words_seen"]
+    return {**key, "seed": "all", "rank": np.nan, "percentile": stats["mean"] / words,
+            "random_rank": (words + 1) / 2, "random_percentile": (words + 1) / (2 * words),
+            "top_expression": "", "top_position": np.nan,
+            "share_first": float((ranked == 1).mean()) if ranked.size else np.nan,
+            "share_top3": float((ranked <= 3).mean()) if ranked.size else np.nan,
+            **stats}
+
+
+def stability(ranks: dict[int, dict]) -> pd.DataFrame:
+    """One row per pair of seeds (compute.pair_stability of their seed_ranks); with a single
+    seed, one row with no numbers and a note."""
+    seeds = list(ranks)
+    if len(seeds) < 2:
+        return pd.DataFrame([{"seed_a": seeds[0], "seed_b": pd.NA, "reviews": pd.NA,
+                              "same_top_share": np.nan, "spearman_reviews": pd.NA,
+                              "spearman_mean": np.nan, "spearman_median": np.nan,
+                              "note": f"single seed ({seeds[0]}): no pair of seeds to compare"}])
+    return pd.DataFrame([{"seed_a": a, "seed_b": b, **pair_stability(ranks[a], ranks[b]),
+                          "note": ""} for a, b in itertools.combinations(seeds, 2)])
+
+
+def seeds_note(cfg: dict) -> str:
+    attr = cfg["attribution"]
+    return SEEDS_NOTE.format(width=attr["window"], rank_by=attr["rank_by"],
+                             maxlen=cfg["model"]["maxlen"])
+
+
+def seeds_markdown(table: pd.DataFrame, pairs: pd.DataFrame, cfg: dict, reviews: int) -> str:
+    """table1_seeds.md: per paper phrase and occurrence, the rank per seed next to the random
+    word and the summary over seeds; then the stability over all reviews; then the notes."""
+    seeds = cfg["seeds"]
+    lines = ["# Table 1 across seeds: the paper's phrases against a random word\n",
+             f"Seeds: {', '.join(map(str, seeds))} (K = {len(seeds)}).\n"]
+    for phrase in cfg["attribution"]["table"]["paper_phrases"]:
+        lines.append(f"## “{phrase}”\n")
+        occurrences = table[table["phrase"] == phrase]
+        if occurrences.empty:
+            lines.append("Not in the test reviews.\n")
+        for _, occ in occurrences.groupby(["review_id", "phrase_position"], sort=False):
+            lines += occurrence_markdown(occ)
+    lines += ["## Stability over all test reviews\n", stability_markdown(pairs) + "\n",
+              STABILITY_NOTE.format(reviews=reviews, rank_by=cfg["attribution"]["rank_by"])
+              + "\n", seeds_note(cfg) + "\n"]
+    return "\n".join(lines)
+
+
+def occurrence_markdown(occ: pd.DataFrame) -> list[str]:
+    """One occurrence: a heading, the per-seed ranks of both measures, the summary lines."""
+    first = occ.iloc[0]
+    head = (f"### {first['review_id']} (label {first['label']}), token {first['phrase_position']}"
+            f", {first['words_seen']} words seen")
+    if first["status"] == "truncated":
+        return [head + "\n", "Truncated away: the model never saw this occurrence.\n"]
+    by = {m: occ[occ["measure"] == m].set_index("seed") for m in MEASURES}
+    first_word, window_sum = by["window_rank_first_word"], by["window_rank_sum"]
+    shown = pd.DataFrame({"seed": [s for s in first_word.index if s != "all"]})
+    shown["first-word rank (Table 1)"] = [_rank_cell(first_word.loc[s]) for s in shown["seed"]]
+    shown["window-sum rank"] = [_rank_cell(window_sum.loc[s]) for s in shown["seed"]]
+    shown["random word"] = f"{first['random_rank']:g} ({first['random_percentile']:.3f})"
+    shown["top expression (first word)"] = [_top_cell(first_word.loc[s]) for s in shown["seed"]]
+    shown["top expression (sum)"] = [_top_cell(window_sum.loc[s]) for s in shown["seed"]]
+    return [head + "\n", shown.to_markdown(index=False) + "\n",
+            _summary_line("First-word rank", first_word.loc["all"]),
+            _summary_line("Window-sum rank", window_sum.loc["all"])]
+
+
+def _rank_cell(row) -> str:
+    return f"{int(row['rank'])} ({row['percentile']:.3f})"
+
+
+def _top_cell(row) -> str:
+    return f"{row['top_expression']} (token {int(row['top_position'])})"
+
+
+def _summary_line(label: str, s) -> str:
+    """`label` over seeds: first / top-3 shares as k of K, mean (percentile), range, interval."""
+    k = int(s["n"])
+    line = (f"{label} over {k} seed(s): first in {round(s['share_first'] * k)} of {k}, top 3 in "
+            f"{round(s['share_top3'] * k)} of {k}; mean {s['mean']:.1f} (percentile "
+            f"{s['percentile']:.3f}), min {s['min']:g}, max {s['max']:g}")
+    if not np.isnan(s["ci_low"]):
+        line += f", 95 % interval of the mean {s['ci_low']:.1f}–{s['ci_high']:.1f}"
+    return line + ".\n"
+
+
+def stability_markdown(pairs: pd.DataFrame) -> str:
+    if pairs["seed_b"].isna().all():
+        return str(pairs["note"].iloc[0]) + "."
+    shown = pd.DataFrame({
+        "seeds": [f"{a} vs {b}" for a, b in zip(pairs["seed_a"], pairs["seed_b"], strict=True)],
+        "reviews": pairs["reviews"],
+        "same top window": pairs["same_top_share"].map(lambda v: f"{v:.3f}"),
+        "reviews (Spearman)": pairs["spearman_reviews"],
+        "Spearman mean": pairs["spearman_mean"].map(lambda v: f"{v:.3f}"),
+        "Spearman median": pairs["spearman_median"].map(lambda v: f"{v:.3f}"),
+    })
+    over = (f"Over the {len(pairs)} pair(s): same top window {_range(pairs['same_top_share'])}; "
+            f"Spearman mean {_range(pairs['spearman_mean'])}.")
+    return shown.to_markdown(index=False) + "\n\n" + over
+
+
+def _range(values) -> str:
+    """mean (min–max) of a column over the seed pairs."""
+    s = seed_summary(values)
+    return f"{s['mean']:.3f} ({s['min']:.3f}–{s['max']:.3f})"

@@ -7,8 +7,11 @@ the probability of digit c on average. The multinomial logistic regression is in
 directly through its weight matrix W (10 x 784): the Jacobian of its *logits* is W for every
 input, so its mean logit Jacobian must equal W (checked in the rule and in the tests).
 
-Every Jacobian comes from `core.gradients.mean_gradient(..., classes="all")`: one compiled
-`batch_jacobian` over the 10 outputs per batch, reduced as it goes.
+Every Jacobian comes from `core.gradients.gradient_batches(..., classes="all")`: one compiled
+`batch_jacobian` over the 10 outputs per batch, reduced as it goes (the all-digit mean exactly
+as `core.gradients.mean_gradient` reduces it). The same pass gives the class-conditional mean:
+row c averaged over the test digits whose true label is c only (docs/mnist.md compares these
+variants of the paper's quantity).
 """
 
 from __future__ import annotations
@@ -85,22 +88,35 @@ def first_dense_split(model):
     return first, head
 
 
+def class_key(target: str) -> str:
+    """Name of the class-conditional mean Jacobian of `target` (npz array, table column)."""
+    return f"{target}_class"
+
+
 def mean_jacobians(model, x: np.ndarray, targets=TARGETS, batch_size: int = 256,
-                   factorize: bool = True) -> dict[str, np.ndarray]:
+                   factorize: bool = True, labels=None) -> dict[str, np.ndarray]:
     """{target: mean over the rows of x of d target / d pixels}, each (classes, 784) float64.
+
+    labels (the true class of each row): also {class_key(target): (classes, 784)}, row c = the
+    mean of d target_c / d pixels over the rows whose label is c only (NaN if there is none),
+    accumulated in the same gradient pass. The all-row sum is taken exactly as
+    `core.gradients.mean_gradient` takes it, so those arrays do not depend on `labels`.
 
     factorize (models whose first layer is Dense, as both of ours): with z = x W + b the first
     layer's pre-activation, the chain rule gives d target / d x = (d target / d z) W.T for every
-    digit, and the mean commutes with the constant W.T, so
+    digit, and a mean (over all digits or those of one class) commutes with the constant W.T, so
         mean_i J_x(x_i) = (mean_i J_z(z_i)) W.T.
     The primitive then takes the all-classes Jacobian with respect to z (width 512, not 784)
     and the 10 backward passes skip the first layer's (b * 10, 512) x (512, 784) product: the
     same numbers, about half the work. factorize=False differentiates the pixels directly.
     """
-    from ...core.gradients import mean_gradient
     from ...core.models import model_fn
 
     x = flatten(x)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(x),):
+            raise ValueError(f"labels must be one per row of x ({len(x)}), got {labels.shape}")
     split = first_dense_split(model) if factorize else None
     if split is not None:
         layer, f = split
@@ -111,27 +127,61 @@ def mean_jacobians(model, x: np.ndarray, targets=TARGETS, batch_size: int = 256,
     out = {}
     for target in targets:
         start = time.perf_counter()
-        jac = mean_gradient(f, inputs, output=target, classes="all", batch_size=batch_size)
-        out[target] = jac @ kernel.T.astype(np.float64) if split is not None else jac
+        means = _mean_jacobian(f, inputs, target, batch_size, labels)
+        for name, jac in means.items():
+            out[name] = jac @ kernel.T.astype(np.float64) if split is not None else jac
         log.debug("mean %s Jacobian over %d digits (%s): %.2f s", target, len(x),
                   "through the first layer" if split is not None else "direct",
                   time.perf_counter() - start)
     return out
 
 
-def check_factorized(model, x: np.ndarray, targets=TARGETS,
-                     rtol: float = 1e-3) -> dict[str, float]:
-    """Relative max difference between the factorised and the direct mean Jacobian on x (a few
-    digits); raises if above rtol, i.e. if the first-layer chain rule did not hold."""
-    fast = mean_jacobians(model, x, targets, batch_size=len(x), factorize=True)
-    direct = mean_jacobians(model, x, targets, batch_size=len(x), factorize=False)
+def _mean_jacobian(f, inputs: np.ndarray, target: str, batch_size: int,
+                   labels) -> dict[str, np.ndarray]:
+    """One pass over `gradient_batches`: the mean all-classes Jacobian over every row and, with
+    labels, the mean of row c of the Jacobian over the rows labelled c (see mean_jacobians)."""
+    from ...core.gradients import gradient_batches
+
+    total = class_sums = None
+    for rows, grads, _ in gradient_batches(f, inputs, output=target, classes="all",
+                                           batch_size=batch_size):
+        part = grads.sum(axis=0, dtype=np.float64)  # as mean_gradient: same sum, same order
+        total = part if total is None else total + part
+        if labels is not None:
+            if class_sums is None:
+                class_sums = np.zeros(grads.shape[1:], np.float64)
+                if labels.min() < 0 or labels.max() >= len(class_sums):
+                    raise ValueError(f"labels must be in [0, {len(class_sums)}), got "
+                                     f"[{labels.min()}, {labels.max()}]")
+            batch_labels = labels[rows]
+            own = grads[np.arange(len(grads)), batch_labels]  # each digit's own-class row
+            for c in np.unique(batch_labels):
+                class_sums[c] += own[batch_labels == c].sum(axis=0, dtype=np.float64)
+    means = {target: total / len(inputs)}
+    if labels is not None:
+        counts = np.bincount(labels, minlength=len(class_sums))[:, None]
+        if (counts == 0).any():
+            log.warning("no digits of class %s: their class-conditional %s Jacobian is NaN",
+                        np.flatnonzero(counts[:, 0] == 0).tolist(), target)
+        with np.errstate(invalid="ignore"):
+            means[class_key(target)] = class_sums / counts
+    return means
+
+
+def check_factorized(model, x: np.ndarray, targets=TARGETS, rtol: float = 1e-3,
+                     labels=None) -> dict[str, float]:
+    """Relative max difference between the factorised and the direct mean Jacobians on x (a few
+    digits; with labels also the class-conditional ones, NaN rows of absent classes skipped);
+    raises if above rtol, i.e. if the first-layer chain rule did not hold."""
+    fast = mean_jacobians(model, x, targets, batch_size=len(x), factorize=True, labels=labels)
+    direct = mean_jacobians(model, x, targets, batch_size=len(x), factorize=False, labels=labels)
     gaps = {}
-    for target in targets:
-        scale = np.abs(direct[target]).max() or 1.0
-        gaps[target] = float(np.abs(fast[target] - direct[target]).max() / scale)
-        if gaps[target] > rtol:
-            raise RuntimeError(f"{model.name}: factorised {target} Jacobian differs from the "
-                               f"direct one by {gaps[target]:.2e} (relative) on {len(x)} digits")
+    for name in direct:
+        scale = np.nanmax(np.abs(direct[name])) or 1.0
+        gaps[name] = float(np.nanmax(np.abs(fast[name] - direct[name])) / scale)
+        if gaps[name] > rtol:
+            raise RuntimeError(f"{model.name}: factorised {name} Jacobian differs from the "
+                               f"direct one by {gaps[name]:.2e} (relative) on {len(x)} digits")
     return gaps
 
 
@@ -161,3 +211,10 @@ def predictions(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     logits = np.concatenate([f(x[s:s + 4096]).numpy() for s in range(0, len(x), 4096)])
     return {"n": np.int64(len(x)), "mean_probability": softmax(logits).mean(axis=0),
             "accuracy": np.float64((logits.argmax(axis=1) == y).mean())}
+
+
+def seed_mean(arrays: list[dict], keys) -> dict[str, np.ndarray]:
+    """Element-wise mean over seeds (one dict of arrays per seed) of each of `keys` that every
+    seed has: the seed-averaged Jacobians or weights."""
+    return {key: np.mean([a[key] for a in arrays], axis=0)
+            for key in keys if all(key in a for a in arrays)}

@@ -1,31 +1,41 @@
-"""Paper section 5.3, the table: per digit, Pearson r between mean Jacobians and the weights."""
+"""Paper section 5.3, the tables: per digit, Pearson r between mean Jacobians and the weights
+(one seed), and the same across seeds with the test accuracies and the seed-averaged Jacobians."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ...core.stats import pearson_rows
-from .compute import TARGETS
+from ...core.stats import pearson_rows, seed_summary
+from .compute import TARGETS, class_key, seed_mean
 
 COLUMN_NOTES = {
     "mlp_probability": "MLP mean Jacobian of the class probability (the paper's quantity)",
     "mlp_logit": "MLP mean Jacobian of the class logit",
     "logreg_probability": "the regression's own mean probability Jacobian (reference)",
+    "mlp_probability_class": "MLP class-conditional mean Jacobian of the class probability: row "
+                             "c averaged over the test digits whose true label is c only",
+    "mlp_logit_class": "MLP class-conditional mean Jacobian of the class logit (digits of "
+                       "class c only)",
 }
+SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")
 
 
 def correlation_table(mlp_jac: dict, weights: np.ndarray,
                       logreg_jac: dict | None = None) -> pd.DataFrame:
     """Per digit: Pearson r between the MLP's mean Jacobian (each target) and the logistic
     regression's weights; with logreg_jac, also the regression's own mean probability Jacobian
-    against its weights (how far the softmax alone moves a linear model's picture)."""
+    against its weights (how far the softmax alone moves a linear model's picture); then the
+    MLP's class-conditional mean Jacobians (each target) against the weights, if present."""
     df = pd.DataFrame({"digit": np.arange(len(weights))})
     for target in TARGETS:
         if target in mlp_jac:
             df[f"mlp_{target}"] = pearson_rows(mlp_jac[target], weights)
     if logreg_jac is not None and "probability" in logreg_jac:
         df["logreg_probability"] = pearson_rows(logreg_jac["probability"], weights)
+    for target in TARGETS:  # appended after the paper's columns, which keep their order
+        if class_key(target) in mlp_jac:
+            df[f"mlp_{class_key(target)}"] = pearson_rows(mlp_jac[class_key(target)], weights)
     return df
 
 
@@ -48,3 +58,79 @@ def digit_correlations(table: pd.DataFrame, n_classes: int,
                        column: str = "mlp_probability") -> np.ndarray:
     """One column of the table as an array indexed by digit 0..n_classes-1 (NaN if missing)."""
     return table.set_index("digit")[column].reindex(range(n_classes)).to_numpy()
+
+
+def seeds_table(seeds, mlp: list[dict], logreg: list[dict], weights: list[dict]) -> pd.DataFrame:
+    """Across seeds, tidy: one row per (quantity, variant, digit, seed) with its `value`, then a
+    row seed "all" with the `seed_summary` of the per-seed values, then for the correlations a
+    row seed "averaged": the Jacobians averaged over seeds against the seed-averaged weights.
+
+    quantity `test_accuracy` (variant mlp / logreg), `mean_r` (mean over digits of the Pearson r
+    of a table column, the variant, against that seed's regression weights) and `r` (per digit).
+    mlp, logreg: each seed's mnist_jacobian arrays; weights: each seed's mnist_logreg_weights."""
+    values: dict[tuple, dict] = {}  # (quantity, variant, digit) -> {seed: value}, in row order
+    for seed, m, lg, w in zip(seeds, mlp, logreg, weights, strict=True):
+        values.setdefault(("test_accuracy", "mlp", None), {})[seed] = float(m["accuracy"])
+        values.setdefault(("test_accuracy", "logreg", None), {})[seed] = float(lg["accuracy"])
+        _add_correlations(values, seed, correlation_table(m, w["weights"], lg))
+    jacobians = [*TARGETS, *(class_key(t) for t in TARGETS)]
+    mean_weights = seed_mean(weights, ["weights"])["weights"]
+    averaged = correlation_table(seed_mean(mlp, jacobians), mean_weights,
+                                 seed_mean(logreg, ["probability"]))
+    _add_correlations(values, "averaged", averaged)
+    rows = []
+    for (quantity, variant, digit), by_seed in values.items():
+        item = {"quantity": quantity, "variant": variant, "digit": digit}
+        rows += [{**item, "seed": s, "value": by_seed[s]} for s in seeds]
+        rows.append({**item, "seed": "all", **seed_summary([by_seed[s] for s in seeds])})
+        if "averaged" in by_seed:
+            rows.append({**item, "seed": "averaged", "value": by_seed["averaged"]})
+    df = pd.DataFrame(rows, columns=["quantity", "variant", "digit", "seed", "value", *SUMMARY])
+    return df.astype({"digit": "Int64", "n": "Int64"})
+
+
+def _add_correlations(values: dict, seed, table: pd.DataFrame) -> None:
+    """Each column's mean over digits (quantity mean_r), then its per-digit r (quantity r)."""
+    columns = [c for c in table.columns if c != "digit"]
+    for column in columns:
+        values.setdefault(("mean_r", column, None), {})[seed] = float(table[column].mean())
+    for column in columns:
+        for digit, r in zip(table["digit"], table[column], strict=True):
+            values.setdefault(("r", column, int(digit)), {})[seed] = float(r)
+
+
+def seeds_markdown(df: pd.DataFrame) -> str:
+    """The cross-seed table as Markdown: accuracies and mean r per seed with their summary and
+    the seed-averaged r, then the seed-averaged r per digit; a note per variant."""
+    seeds = [s for s in df["seed"].unique() if s not in ("all", "averaged")]
+    overview = pd.DataFrame([_overview_row(quantity, variant, part.set_index("seed"), seeds)
+                             for (quantity, variant), part in df[df["quantity"] != "r"].groupby(
+                                 ["quantity", "variant"], sort=False)])
+    averaged = df[(df["quantity"] == "r") & (df["seed"] == "averaged")]
+    per_digit = averaged.pivot(index="digit", columns="variant", values="value")
+    per_digit = per_digit[list(averaged["variant"].unique())].reset_index()
+    floatfmt = ["g"] + [".3f"] * (per_digit.shape[1] - 1)
+    notes = "\n".join(f"- `{c}`: {note}" for c, note in COLUMN_NOTES.items()
+                      if c in set(df["variant"]))
+    return (f"MNIST across {len(seeds)} seeds ({', '.join(map(str, seeds))}): test accuracy, "
+            "and the mean over digits of the Pearson r (784 pixels) between each mean Jacobian "
+            "and the same seed's logistic-regression weights; summary over seeds (95 % CI: "
+            "Student t, 5 or more seeds); seed-averaged: the Jacobians averaged over the seeds "
+            "against the seed-averaged weights.\n\n" + overview.to_markdown(index=False)
+            + "\n\nSeed-averaged Jacobians vs seed-averaged weights, r per digit:\n\n"
+            + per_digit.to_markdown(index=False, floatfmt=floatfmt) + "\n\n" + notes + "\n")
+
+
+def _overview_row(quantity: str, variant: str, by_seed: pd.DataFrame, seeds) -> dict:
+    """One Markdown row: the value per seed, the summary ("all") and the seed-averaged value."""
+    fmt = ".4f" if quantity == "test_accuracy" else ".3f"
+    summary = by_seed.loc["all"]
+    row = {"quantity": quantity, "variant": variant}
+    row.update({f"seed {s}": format(by_seed.loc[s, "value"], fmt) for s in seeds})
+    row["mean"], row["sd"] = format(summary["mean"], fmt), format(summary["sd"], fmt)
+    row["min–max"] = f"{summary['min']:{fmt}}–{summary['max']:{fmt}}"
+    row["95 % CI"] = ("–" if np.isnan(summary["ci_low"])
+                      else f"{summary['ci_low']:{fmt}}–{summary['ci_high']:{fmt}}")
+    row["seed-averaged"] = (format(by_seed.loc["averaged", "value"], fmt)
+                            if "averaged" in by_seed.index else "")
+    return row

@@ -1,15 +1,18 @@
-"""Paper section 5.3, the figure, drawn from saved arrays and the correlation table only.
+"""Paper section 5.3, the figures, drawn from saved arrays (and the correlation table) only.
 
-Top row: the MLP's mean Jacobian of each class probability with respect to the pixels (over the
-test set), one 28 x 28 image per digit. Bottom row: the logistic regression's weight images.
-Each row has its own symmetric colour scale centred at zero (diverging map) and a colour bar;
-under each weight image, the Pearson r of the pair from the correlation table.
+jacobian_figure (the paper's): top row, the MLP's mean Jacobian of each class probability with
+respect to the pixels (over the test set), one 28 x 28 image per digit; bottom row, the logistic
+regression's weight images; under each weight image, the Pearson r of the pair from the table.
+variants_figure: the paper's row, its variants (logit, class-conditional, seed-averaged) and the
+seed-averaged weights; under each variant image, its r with the weights row.
+Each row has its own symmetric colour scale centred at zero (diverging map) and a colour bar.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...core.stats import pearson_rows
 from ...infra.errors import ConfigError
 from .compute import IMAGE_SHAPE
 from .tables import digit_correlations
@@ -25,9 +28,10 @@ def symmetric_limit(values: np.ndarray, quantile: float = 1.0) -> float:
     return m if m > 0 else 1.0
 
 
-def plot_rows(rows: list[tuple[str, np.ndarray]], fig_cfg: dict, correlations=None,
-              image_shape=IMAGE_SHAPE):
-    """One row of class images per (title, array (classes, pixels)); returns the Figure."""
+def plot_rows(rows: list[tuple[str, np.ndarray]], fig_cfg: dict,
+              correlations: dict | None = None, image_shape=IMAGE_SHAPE):
+    """One row of class images per (title, array (classes, pixels)); correlations {row index:
+    r per class} are written under that row's images. Returns the Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -57,8 +61,8 @@ def plot_rows(rows: list[tuple[str, np.ndarray]], fig_cfg: dict, correlations=No
                     ax.set_title(f"digit {c}")
                 if c == 0:
                     ax.set_ylabel(title)
-                if r == len(rows) - 1 and correlations is not None:
-                    ax.set_xlabel(f"r = {correlations[c]:.2f}")
+                if correlations and r in correlations:
+                    ax.set_xlabel(f"r = {correlations[r][c]:.2f}")
             cax = fig.add_subplot(grid[r, n_classes])
             bar = fig.colorbar(im, cax=cax, extend="both" if np.abs(arr).max() > m else "neither")
             bar.ax.tick_params(labelsize=fig_cfg["font_size"] - 1)
@@ -72,7 +76,18 @@ def jacobian_figure(mlp: dict, weights: np.ndarray, table, fig_cfg: dict):
     rows = [(f"MLP: mean\nd p(digit) / d pixel\n({int(mlp['n'])} test digits)",
              mlp["probability"]),
             ("logistic\nregression:\nweights", weights)]
-    fig = plot_rows(rows, fig_cfg, correlations=digit_correlations(table, len(weights)))
+    fig = plot_rows(rows, fig_cfg, correlations={1: digit_correlations(table, len(weights))})
     fig.suptitle("Mean input Jacobian of the MLP vs logistic-regression weights  "
                  "(> 0: the pixel raises the digit's score; r: Pearson correlation of the pair)")
+    return fig
+
+
+def variants_figure(variants: list[tuple[str, np.ndarray]], weights: tuple[str, np.ndarray],
+                    fig_cfg: dict):
+    """One row per (title, mean Jacobian) variant over the weights row (title, weights), the
+    Pearson r of each image with its weight image under it; returns the Figure."""
+    correlations = {r: pearson_rows(arr, weights[1]) for r, (_, arr) in enumerate(variants)}
+    fig = plot_rows([*variants, weights], fig_cfg, correlations=correlations)
+    fig.suptitle("Variants of the MLP's mean input Jacobian vs logistic-regression weights  "
+                 "(r: Pearson correlation with the weight image of the same digit)")
     return fig

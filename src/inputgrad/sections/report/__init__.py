@@ -1,2 +1,3 @@
-"""Paper vs reproduction: the claims of the paper judged against our tidy outputs
-(`claims`), rendered as HTML and Markdown (`views`), by the rule `paper_report` (`stages`)."""
+"""Paper vs reproduction: the claims of the paper judged on every seed against our tidy
+outputs (`claims`), rendered as HTML and Markdown with the cross-seed tables, figures and the
+machine (`views`), by the rule `paper_report` (`stages`)."""

@@ -1,13 +1,19 @@
-"""The paper's claims (config/paper_claims.yaml), each resolved against the tidy outputs and
-given a verdict.
+"""The paper's claims (config/paper_claims.yaml), each resolved against the tidy outputs of
+every seed and given a verdict.
 
 A claim points at our number with `ours`: {file, key} for a JSON file (dotted key),
 {file, where: {column: value}, column, agg} for the matching rows of a CSV table (agg: first,
 min, max or mean), {config: experiment, key} for a resolved hyperparameter, or
-{diff: [pointer, pointer]}. `file` is relative to results/; the report rule declares every such
-file as an input, and `files` maps each name to that input's path. `compare` says how the
-number is judged: op is one of approx (|ours - target| <= tolerance), at_least, at_most.
-The target is the paper's value, or `compare.value` when the paper states a qualitative claim.
+{diff: [pointer, pointer]}. `file` is relative to results/ and may hold `{seed}`, which is
+expanded over every seed that ran; the report rule declares every such file as an input, and
+`files` maps each name to that input's path. `compare` says how one number is judged: op is
+one of approx (|ours - target| <= tolerance), at_least, at_most. The target is the paper's
+value, or `compare.value` when the paper states a qualitative claim.
+
+`over_seeds` says how the seeds make one verdict: `each` (the default) judges every seed and
+reports "reproduced in k of K seeds"; `mean` judges the mean over the seeds (accuracies:
+one run's accuracy is noise around it); `none` is for a number no seed changes (a data count,
+a hyperparameter), read and judged once.
 """
 
 from __future__ import annotations
@@ -19,20 +25,24 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ...core.stats import seed_summary
 from ...infra.errors import InputgradError
 
 REQUIRED = ("id", "section", "claim", "ours", "compare")
 OPS = ("approx", "at_least", "at_most")
 AGGREGATES = ("first", "min", "max", "mean")
+OVER_SEEDS = ("each", "mean", "none")
 NOT_STATED = "not stated by the paper"
+NO_RESULT = "no result"
+SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")
 
 
 class ClaimError(InputgradError, ValueError):
     """A claim in the claims file is malformed or points at nothing; the message names it."""
 
 
-def load_claims(path, seed: int = 0) -> dict:
-    """Read and check the claims file; `{seed}` in result paths becomes the paper seed."""
+def load_claims(path) -> dict:
+    """Read and check the claims file; every claim gets its `over_seeds` (default each)."""
     doc = yaml.safe_load(Path(path).read_text())
     for i, claim in enumerate(doc.get("claims", [])):
         name = claim.get("id", f"#{i}")
@@ -41,9 +51,13 @@ def load_claims(path, seed: int = 0) -> dict:
                 raise ClaimError(f"{path}: claim {name!r} lacks key '{key}'")
         if claim["compare"].get("op") not in OPS:
             raise ClaimError(f"{path}: claim {name!r}: compare.op must be one of {OPS}")
-        for pointer in _pointers(claim["ours"]):
-            if "file" in pointer:
-                pointer["file"] = pointer["file"].replace("{seed}", str(seed))
+        over = claim.setdefault("over_seeds", "each")
+        if over not in OVER_SEEDS:
+            raise ClaimError(f"{path}: claim {name!r}: over_seeds must be one of {OVER_SEEDS}")
+        per_seed = any("{seed}" in p.get("file", "") for p in _pointers(claim["ours"]))
+        if per_seed != (over != "none"):
+            raise ClaimError(f"{path}: claim {name!r}: over_seeds {over!r} needs "
+                             + ("no" if over == "none" else "a") + " file path with {seed}")
     return doc
 
 
@@ -55,14 +69,17 @@ def _pointers(ours: dict):
         yield ours
 
 
-def claim_files(doc: dict) -> list[str]:
-    """The result files the claims read (relative to results/), for the report rule's input."""
-    return sorted({p["file"] for c in doc["claims"] for p in _pointers(c["ours"]) if "file" in p})
+def claim_files(doc: dict, seeds) -> list[str]:
+    """The result files the claims read for these seeds (relative to results/), for the
+    report rule's input: `{seed}` expanded over every seed."""
+    return sorted({p["file"].replace("{seed}", str(seed))
+                   for c in doc["claims"] for p in _pointers(c["ours"]) if "file" in p
+                   for seed in seeds})
 
 
-def declared_files(doc: dict, paths: list[str]) -> dict[str, str]:
+def declared_files(doc: dict, paths: list[str], seeds) -> dict[str, str]:
     """{claim file: its path}, from the rule's input that lists them in `claim_files` order."""
-    names = claim_files(doc)
+    names = claim_files(doc, seeds)
     ends = [Path(p).as_posix().endswith(n) for n, p in zip(names, paths, strict=False)]
     if len(names) != len(paths) or not all(ends):
         raise ClaimError(f"the rule's claim-file input {paths} is not the claims' files {names}")
@@ -77,18 +94,21 @@ def _dig(value, key: str, where: str, claim_id: str):
     return value
 
 
-def resolve(ours: dict, files: dict, claim_id: str = "?", configs: dict | None = None):
-    """Our number for a claim: from a JSON/CSV result, a resolved config, or a difference."""
+def resolve(ours: dict, files: dict, claim_id: str = "?", configs: dict | None = None,
+            seed=None):
+    """Our number for a claim on one seed: from a JSON/CSV result (its `{seed}` filled in),
+    a resolved config, or a difference."""
     if "diff" in ours:
-        a, b = (resolve(p, files, claim_id, configs) for p in ours["diff"])
+        a, b = (resolve(p, files, claim_id, configs, seed) for p in ours["diff"])
         return None if a is None or b is None else float(a) - float(b)
     if "config" in ours:
         if ours["config"] not in (configs or {}):
             raise ClaimError(f"claim {claim_id!r}: no resolved config {ours['config']!r}")
         return _dig(configs[ours["config"]], ours["key"], f"config {ours['config']}", claim_id)
-    if ours["file"] not in files:
-        raise ClaimError(f"claim {claim_id!r}: result file {ours['file']!r} is not an input")
-    path = Path(files[ours["file"]])
+    name = ours["file"].replace("{seed}", str(seed))
+    if name not in files:
+        raise ClaimError(f"claim {claim_id!r}: result file {name!r} is not an input")
+    path = Path(files[name])
     if not path.exists():
         raise ClaimError(f"claim {claim_id!r}: result file {path} does not exist")
     if path.suffix == ".json":
@@ -114,8 +134,24 @@ def _from_table(table: pd.DataFrame, ours: dict, path: Path, claim_id: str):
     return value.item() if hasattr(value, "item") else value
 
 
+def seed_values(claim: dict, files: dict, configs: dict | None, seeds) -> list[float]:
+    """Our number on each seed (NaN where there is none); one number for over_seeds none."""
+    runs = [None] if claim["over_seeds"] == "none" else seeds
+    values = []
+    for seed in runs:
+        value = resolve(claim["ours"], files, claim["id"], configs, seed)
+        try:
+            values.append(math.nan if value is None else float(value))
+        except (TypeError, ValueError):
+            raise ClaimError(
+                f"claim {claim['id']!r}: our value {value!r} is not a number"
+            ) from None
+    return values
+
+
 def judge(value, target, compare: dict) -> bool | None:
-    if value is None or target is None or (isinstance(value, float) and math.isnan(value)):
+    """Whether one number meets the claim (None: no number or no target)."""
+    if value is None or target is None or math.isnan(float(value)):
         return None
     tolerance = compare.get("tolerance", 0.0)
     if compare["op"] == "approx":
@@ -125,33 +161,62 @@ def judge(value, target, compare: dict) -> bool | None:
     return float(value) <= float(target) + tolerance
 
 
-def verdict(claim: dict, value) -> tuple[str, str]:
-    """(verdict against the paper, verdict against the reference) for one claim."""
-    compare = claim["compare"]
-    words = {True: "reproduced", False: "differs", None: "no result"}
+def label(k: int, n: int) -> str:
+    """The verdict of a claim met on k of n seeds."""
+    if k == n:
+        return "reproduced"
+    return "differs" if k == 0 else f"partly ({k} of {n} seeds)"
+
+
+def judge_seeds(values: list[float], target, compare: dict, over: str) -> tuple[str, int | None]:
+    """(verdict, k): per seed for `each`/`none` (k seeds met it; a seed without a number
+    counts as not met), on the mean for `mean` (k is None)."""
+    if over == "mean":
+        mean = seed_summary(values)["mean"]
+        met = judge(mean, target, compare)
+        return ({True: "reproduced", False: "differs", None: NO_RESULT}[met], None)
+    met = [judge(v, target, compare) for v in values]
+    if all(m is None for m in met):
+        return NO_RESULT, None
+    k = sum(m is True for m in met)
+    return label(k, len(values)), k
+
+
+def verdict(claim: dict, values: list[float]) -> tuple[str, str, str]:
+    """(verdict against the paper, against the reference, "k of K" for the paper's verdict
+    when it is judged per seed) for one claim's per-seed values."""
+    compare, over = claim["compare"], claim.get("over_seeds", "each")
+    k_of_n = ""
     if claim.get("paper") is None and "value" not in compare:
         paper = NOT_STATED
     else:
-        paper = words[judge(value, compare.get("value", claim.get("paper")), compare)]
+        paper, k = judge_seeds(values, compare.get("value", claim.get("paper")), compare, over)
+        k_of_n = "" if k is None else f"{k} of {len(values)}"
     ref = claim.get("reference")
-    reference = words[judge(value, ref["value"], compare)] if ref else ""
-    return paper, reference
+    reference = judge_seeds(values, ref["value"], compare, over)[0] if ref else ""
+    return paper, reference, k_of_n
 
 
-def claims_table(doc: dict, files: dict, configs: dict | None = None) -> pd.DataFrame:
-    """One row per claim: the paper's value, the reference, ours, the rule and the verdicts."""
+def claims_table(doc: dict, files: dict, configs: dict | None, seeds) -> pd.DataFrame:
+    """One row per claim: the paper's value, the reference, the rule, our value on every seed
+    (columns seed<s>; empty for a claim no seed changes), their summary (seed_summary), how
+    many seeds met the paper's claim, and the verdicts."""
     rows = []
     for claim in doc["claims"]:
-        value = resolve(claim["ours"], files, claim["id"], configs)
-        paper_verdict, ref_verdict = verdict(claim, value)
-        compare = claim["compare"]
+        values = seed_values(claim, files, configs, seeds)
+        paper_verdict, ref_verdict, k_of_n = verdict(claim, values)
+        per_seed = {} if claim["over_seeds"] == "none" else dict(zip(seeds, values, strict=True))
+        summary = seed_summary(values)
         rows.append({
             "id": claim["id"], "section": str(claim["section"]), "claim": claim["claim"],
             "paper": "blank in our copy" if claim.get("paper") is None else claim["paper"],
             "reference": (f"{claim['reference']['value']} ({claim['reference']['source']})"
                           if claim.get("reference") else ""),
-            "ours": _fmt(value), "rule": _rule(compare, claim.get("paper")),
-            "verdict": paper_verdict, "reference_verdict": ref_verdict,
+            "rule": _rule(claim["compare"], claim.get("paper")),
+            "over_seeds": claim["over_seeds"],
+            **{f"seed{s}": per_seed.get(s, math.nan) for s in seeds},
+            **{key: summary[key] for key in SUMMARY},
+            "k_of_K": k_of_n, "verdict": paper_verdict, "reference_verdict": ref_verdict,
             "note": claim.get("note", ""),
         })
     return pd.DataFrame(rows)
@@ -163,11 +228,3 @@ def _rule(compare: dict, paper) -> str:
     target = f" {compare['value']}" if "value" in compare else ""
     tol = f" ± {compare['tolerance']}" if compare.get("tolerance") else ""
     return {"approx": "≈", "at_least": "≥", "at_most": "≤"}[compare["op"]] + target + tol
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
