@@ -27,7 +27,7 @@ def test_smoke_config_is_the_defaults_but_profile_and_counts():
     assert validate_config(dict(smoke), SCHEMA) == smoke
     defaults = validate_config({}, SCHEMA)
     defaults["download"]["canonical_counts"] = False
-    assert smoke == {**defaults, "profile": "smoke", "seeds": [0]}
+    assert smoke == {**defaults, "profile": "smoke"}
 
 
 def test_seeds_from_the_command_line_are_integers_and_unique():

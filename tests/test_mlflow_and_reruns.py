@@ -16,29 +16,34 @@ def client_for(work):
     return MlflowClient("sqlite:///" + str(work / "results/mlflow/mlflow.db"))
 
 
-def test_one_complete_run_per_model(smoke_run):
+def test_one_complete_run_per_model_and_seed(smoke_run):
     work = smoke_run["work"]
     assert "database is locked" not in smoke_run["log"]
     client = client_for(work)
     exp = (work / "results/mlflow/experiment_id.txt").read_text().strip()
-    runs = client.search_runs([exp], max_results=100)
+    runs = client.search_runs([exp], max_results=1000)
+    seeds = yaml.safe_load((work / "config/config.yaml").read_text())["seeds"]
     for model in MODELS:
-        mine = [r for r in runs if r.data.tags.get("model") == model]
-        assert len(mine) == 1, f"{model}: {len(mine)} runs"
-        run = mine[0]
-        assert run.info.status == "FINISHED"
-        run_id = (work / f"results/models/{model}/seed0/run_id.txt").read_text().strip()
-        assert run.info.run_id == run_id
-        # params: the training rule's params {"cfg": resolved config, "seed": int}, flattened
-        epochs = int(run.data.params["train.epochs"])
-        assert run.data.params["model.name"] == model and run.data.params["seed"] == "0"
-        assert len(client.get_metric_history(run_id, "loss")) == epochs
-        assert len(client.get_metric_history(run_id, "accuracy")) == epochs
-        assert "test_accuracy" in run.data.metrics
-        top = {a.path for a in client.list_artifacts(run_id)}
-        assert {"model", "training"} <= top, top
-        # later stages (gradients, tables, figures) logged into the same run
-        assert top - {"model", "training", "config.json"}, f"{model}: only {top}"
+        for seed in seeds:
+            mine = [r for r in runs if r.data.tags.get("model") == model
+                    and r.data.tags.get("seed") == str(seed)]
+            assert len(mine) == 1, f"{model} seed {seed}: {len(mine)} runs"
+            run = mine[0]
+            assert run.info.status == "FINISHED"
+            id_file = work / f"results/models/{model}/seed{seed}/run_id.txt"
+            assert run.info.run_id == id_file.read_text().strip()
+            # params: the resolved config flattened (train.epochs, model.name, ...) and the seed
+            epochs = int(run.data.params["train.epochs"])
+            assert run.data.params["model.name"] == model
+            assert run.data.params["seed"] == str(seed)
+            assert run.data.tags["provenance.tensorflow"] and run.data.tags["provenance.cpu_model"]
+            history = client.get_metric_history(run.info.run_id, "loss")
+            assert len(history) == epochs
+            assert "test_accuracy" in run.data.metrics
+            top = {a.path for a in client.list_artifacts(run.info.run_id)}
+            assert {"model", "training"} <= top, top
+            # later stages (gradients, tables, figures) logged into the same run
+            assert top - {"model", "training", "config.json"}, f"{model}: only {top}"
 
 
 def hydra_config(work):
