@@ -127,7 +127,8 @@ def mnist_seeds(inputs, outputs, params):
     write_text(outputs["csv"], table_csv(df))
     write_text(outputs["md"], seeds_markdown(df))
     mean_r = df[df["quantity"] == "mean_r"].set_index(["variant", "seed"])
-    log.info("mean r over digits per seed:\n%s", mean_r["value"].unstack().to_string())
+    log.info("mean r over digits per seed and of the seed-averaged Jacobians:\n%s",
+             mean_r["value"].unstack().drop(columns="all").to_string())
     variants = mean_r.index.get_level_values("variant").unique()
     return {**{f"seeds_mean_r_{v}": float(mean_r.loc[(v, "all"), "mean"]) for v in variants},
             **{f"seed_averaged_mean_r_{v}": float(mean_r.loc[(v, "averaged"), "value"])

@@ -116,7 +116,8 @@ def seeds_markdown(df: pd.DataFrame) -> str:
             "and the mean over digits of the Pearson r (784 pixels) between each mean Jacobian "
             "and the same seed's logistic-regression weights; summary over seeds (95 % CI: "
             "Student t, 5 or more seeds); seed-averaged: the Jacobians averaged over the seeds "
-            "against the seed-averaged weights.\n\n" + overview.to_markdown(index=False)
+            "against the seed-averaged weights.\n\n"
+            + overview.to_markdown(index=False, disable_numparse=True)  # keep the formats above
             + "\n\nSeed-averaged Jacobians vs seed-averaged weights, r per digit:\n\n"
             + per_digit.to_markdown(index=False, floatfmt=floatfmt) + "\n\n" + notes + "\n")
 
@@ -127,7 +128,8 @@ def _overview_row(quantity: str, variant: str, by_seed: pd.DataFrame, seeds) -> 
     summary = by_seed.loc["all"]
     row = {"quantity": quantity, "variant": variant}
     row.update({f"seed {s}": format(by_seed.loc[s, "value"], fmt) for s in seeds})
-    row["mean"], row["sd"] = format(summary["mean"], fmt), format(summary["sd"], fmt)
+    row["mean"] = format(summary["mean"], fmt)
+    row["sd"] = "–" if np.isnan(summary["sd"]) else format(summary["sd"], fmt)  # one seed
     row["min–max"] = f"{summary['min']:{fmt}}–{summary['max']:{fmt}}"
     row["95 % CI"] = ("–" if np.isnan(summary["ci_low"])
                       else f"{summary['ci_low']:{fmt}}–{summary['ci_high']:{fmt}}")
