@@ -19,10 +19,11 @@ validation  the per-epoch test-set evaluation (`validate: true`, curves only): a
 threads     two training processes at once (Snakemake runs 2 jobs on 2 cores), each with 2
             (TensorFlow's default here) or 1 intra-op thread(s): wall seconds of each process
             and weights against the 2-thread run. Run with `--epochs 1` for the CNN.
-reference   the full training path (`core.train.train_stage`, the configured hyperparameters
-            and execution settings, all epochs) against models trained by the code before the
-            speed-ups on this machine (`--reference DIR`, holding <model>/seed<seed>/): weights,
-            metrics.json and history.csv compared.
+reference   the full training path (`core.train.train_stage`, the configured hyperparameters,
+            all epochs), once with steps_per_execution 1 (as before the speed-ups) and once as
+            configured, each against the model files a run of the code before the speed-ups
+            wrote on this machine (`--reference DIR`, holding <model>/seed<seed>/): weights,
+            metrics.json and history.csv compared; wall and process-CPU seconds of the stage.
 """
 
 from __future__ import annotations
@@ -103,28 +104,32 @@ def steady(seconds: list[float]) -> float:
 def compare(a: list, b: list) -> tuple[bool, float]:
     import numpy as np
 
-    same = len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
-    diff = max(float(np.max(np.abs(np.asarray(x, np.float64) - y))) for x, y in zip(a, b))
-    return same, diff
+    if len(a) != len(b):
+        return False, float("inf")
+    pairs = list(zip(a, b, strict=True))
+    diff = max(float(np.max(np.abs(np.asarray(x, np.float64) - y))) for x, y in pairs)
+    return all(np.array_equal(x, y) for x, y in pairs), diff
 
 
-def train(name, cfg, data, seed, epochs, steps=None, validate=False, val_batch=None):
+def train(name, cfg, data, seed, epochs, steps=None, validate=False, val_batch=None,
+          progress=True):
     """Train a fresh model from `seed` the way core.train.fit does (compile_model, ProgressLog,
-    shuffle); returns (model, history, clock)."""
+    shuffle) with `steps` per execution (default: as configured); returns (model, history,
+    clock). progress=False leaves ProgressLog out."""
     from inputgrad.core.models import build
     from inputgrad.core.seeding import seed_everything
-    from inputgrad.core.train import ProgressLog, compile_model
+    from inputgrad.core.train import ProgressLog, compile_model, execution_steps
 
     train_cfg = dict(cfg["train"], epochs=epochs)
-    if steps is not None:
-        train_cfg["steps_per_execution"] = steps
+    steps = steps or execution_steps(train_cfg, len(data["x_train"]))
     seed_everything(seed)
-    model = compile_model(build(cfg["model"]), train_cfg)
+    model = compile_model(build(cfg["model"]), train_cfg, steps)
     timer = clock()
     validation = (data["x_test"], data["y_test"]) if validate else None
     history = model.fit(data["x_train"], data["y_train"], batch_size=train_cfg["batch_size"],
                         epochs=epochs, validation_data=validation, validation_batch_size=val_batch,
-                        shuffle=True, verbose=0, callbacks=[ProgressLog(), timer])
+                        shuffle=True, verbose=0,
+                        callbacks=[ProgressLog(), timer] if progress else [timer])
     return model, history.history, timer
 
 
@@ -141,7 +146,7 @@ def part_steps(args, name, cfg, data) -> list[dict]:
             print(name, k, runs[k][-1], flush=True)
     rows = []
     for k, results in runs.items():
-        wall, cpu_s, same, diff = zip(*results)
+        wall, cpu_s, same, diff = zip(*results, strict=True)
         rows.append({"model": name, "steps_per_execution": k, "train_s": min(wall),
                      "cpu_s": min(cpu_s), "identical": all(same), "max_abs_diff": max(diff)})
     for row in rows:
@@ -165,7 +170,7 @@ def part_validation(args, name, cfg, data) -> list[dict]:
         if validate and val_batch:
             row["val_curve_max_diff"] = max(
                 abs(a - b) for key in ("val_loss", "val_accuracy")
-                for a, b in zip(base[1][key], history[key]))
+                for a, b in zip(base[1][key], history[key], strict=True))
             final = model.evaluate(data["x_test"], data["y_test"], batch_size=EVAL_BATCH,
                                    verbose=0, return_dict=True)
             row["last_val_equals_final_evaluate"] = all(
@@ -173,6 +178,31 @@ def part_validation(args, name, cfg, data) -> list[dict]:
         rows.append(row)
         print(rows[-1], flush=True)
     return rows
+
+
+def part_progress(args, name, cfg, data) -> list[dict]:
+    """ProgressLog's cost: with and without it, at k = 1 and at the configured k."""
+    import pandas as pd
+
+    from inputgrad.core.train import execution_steps
+
+    configured = execution_steps(cfg["train"], len(data["x_train"]))
+    rows, base = [], None
+    for _ in range(args.rounds):
+        for steps in sorted({1, configured}):
+            for progress in (True, False):
+                model, _, timer = train(name, cfg, data, args.seed, args.epochs, steps=steps,
+                                        progress=progress)
+                base = base or model.get_weights()
+                rows.append({"model": name, "steps_per_execution": steps,
+                             "progress_log": progress, "train_s": steady(timer.train),
+                             "cpu_s": steady(timer.cpu),
+                             "identical": compare(base, model.get_weights())[0]})
+                print(rows[-1], flush=True)
+    keys = ["model", "steps_per_execution", "progress_log"]
+    return (pd.DataFrame(rows).groupby(keys, as_index=False)
+            .agg(train_s=("train_s", "min"), cpu_s=("cpu_s", "min"),
+                 identical=("identical", "all")).to_dict("records"))
 
 
 def worker(args) -> None:
@@ -221,29 +251,38 @@ def part_threads(args, name) -> list[dict]:
 
 
 def part_reference(args, name, cfg, data) -> list[dict]:
+    """train_stage with steps_per_execution 1 (today's path) and as configured, each compared
+    with the reference files; wall and process-CPU seconds of the whole stage."""
+    rows = []
+    for steps in (1, cfg["train"].get("steps_per_execution", 1)):
+        setting = {**cfg, "train": {**cfg["train"], "steps_per_execution": steps}}
+        rows.append({"model": name, "steps_per_execution": steps,
+                     **train_and_compare(setting, data, args.seed,
+                                         Path(args.reference) / name / f"seed{args.seed}")})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def train_and_compare(cfg, data, seed, ref: Path) -> dict:
     import keras
 
     from inputgrad.core.train import train_stage
 
-    ref = Path(args.reference) / name / f"seed{args.seed}"
     with tempfile.TemporaryDirectory() as tmp:
         outputs = {"model": f"{tmp}/model.keras", "metrics": f"{tmp}/metrics.json",
                    "history": f"{tmp}/history.csv"}
-        start = time.perf_counter()
-        metrics = train_stage(data, outputs, {"cfg": cfg, "seed": args.seed})
-        wall = time.perf_counter() - start
+        start, cpu_start = time.perf_counter(), time.process_time()
+        metrics = train_stage(data, outputs, {"cfg": cfg, "seed": seed})
+        wall, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
         new = keras.models.load_model(outputs["model"], compile=False).get_weights()
         old = keras.models.load_model(ref / "model.keras", compile=False).get_weights()
         same, diff = compare(old, new)
-        row = {"model": name, "train_stage_s": wall, "train_seconds": metrics["train_seconds"],
-               "weights_identical": same, "max_abs_diff": diff,
-               "metrics_json_identical": Path(outputs["metrics"]).read_bytes()
-               == (ref / "metrics.json").read_bytes(),
-               "history_csv_identical": Path(outputs["history"]).read_bytes()
-               == (ref / "history.csv").read_bytes(),
-               "test_accuracy": metrics["test_accuracy"]}
-    print(row, flush=True)
-    return [row]
+        return {"train_stage_s": wall, "cpu_s": cpu_s, "weights_identical": same,
+                "max_abs_diff": diff,
+                **{f"{key}_identical": Path(outputs[key]).read_bytes()
+                   == (ref / Path(outputs[key]).name).read_bytes()
+                   for key in ("metrics", "history")},
+                "test_accuracy": metrics["test_accuracy"]}
 
 
 def main() -> None:
@@ -251,7 +290,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(ROOT / "results/data"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--part", nargs="+", default=["steps", "validation"],
-                        choices=["steps", "validation", "threads", "reference"])
+                        choices=["steps", "validation", "progress", "threads", "reference"])
     parser.add_argument("--models", nargs="+", default=["mnist_mlp", "imdb_cnn"], choices=MODELS)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps", type=int, nargs="+", default=[1, 8, 32, 64])
@@ -281,7 +320,8 @@ def main() -> None:
             else:
                 tables[part] += globals()[f"part_{part}"](args, name, cfg, data)
     for part, rows in tables.items():
-        print(f"\n## {part} (seed {args.seed}, {args.epochs} epochs; {os.cpu_count()} CPUs)\n")
+        epochs = "configured" if part == "reference" else args.epochs
+        print(f"\n## {part} (seed {args.seed}, {epochs} epochs; {os.cpu_count()} CPUs)\n")
         print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4g"))
 
 

@@ -1,12 +1,15 @@
 """Compile, fit, evaluate and save a registry model, logging to files and MLflow.
 
 `train_cfg` (the `train:` section of an experiment) holds: optimizer, learning_rate,
-batch_size, epochs, and optionally validate (evaluate on the test set after every epoch).
+batch_size, epochs, and optionally validate (evaluate on the test set after every epoch) and
+steps_per_execution (training steps per call into TensorFlow: an execution setting, not a
+hyperparameter; the weights are bit-identical for any value, see docs/determinism.md).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import keras
@@ -15,7 +18,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def compile_model(model: keras.Model, train_cfg: dict) -> keras.Model:
+def compile_model(model: keras.Model, train_cfg: dict, steps_per_execution: int = 1
+                  ) -> keras.Model:
     binary = model.output_shape[-1] == 1
     optimizer = keras.optimizers.get({
         "class_name": train_cfg["optimizer"],
@@ -28,8 +32,15 @@ def compile_model(model: keras.Model, train_cfg: dict) -> keras.Model:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     model.compile(optimizer=optimizer, loss=loss, metrics=[metric],
-                  steps_per_execution=train_cfg.get("steps_per_execution", 1))
+                  steps_per_execution=steps_per_execution)
     return model
+
+
+def execution_steps(train_cfg: dict, n: int) -> int:
+    """`steps_per_execution` for n training examples, at most a tenth of an epoch's steps:
+    callbacks run once per execution, and ProgressLog should still log every 10 %."""
+    steps = math.ceil(n / train_cfg["batch_size"])
+    return max(1, min(train_cfg.get("steps_per_execution", 1), steps // 10))
 
 
 class ProgressLog(keras.callbacks.Callback):
@@ -59,7 +70,7 @@ class ProgressLog(keras.callbacks.Callback):
 def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
     """Train on data["x_train"], data["y_train"]; returns the per-epoch history and the
     final test metrics (evaluated on data["x_test"], data["y_test"])."""
-    compile_model(model, train_cfg)
+    compile_model(model, train_cfg, execution_steps(train_cfg, len(data["x_train"])))
     validation = (data["x_test"], data["y_test"]) if train_cfg.get("validate", True) else None
     start = time.time()
     history = model.fit(
