@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .core.gradients import OUTPUTS
+from .core.groups import NORMALIZE
 from .core.methods import METHODS
 
 
@@ -48,7 +49,8 @@ def cmd_explain(args) -> int:
         explain.embedding_layer(model, args.model)
         explain.check_text(args.text)
         word_index = args.word_index or explain.find_word_index(args.model)
-        table = explain.explain_text(model, args.text, word_index, args.method, args.output, **kw)
+        table = explain.explain_text(model, args.text, word_index, args.method, args.output,
+                                     args.normalize, args.group, **kw)
         print(f"prediction ({args.output}): {table.attrs['prediction']:.4f}")
         print(table.sort_values("score", key=abs, ascending=False).head(args.top)
               .to_string(index=False))
@@ -56,9 +58,12 @@ def cmd_explain(args) -> int:
     x = explain.load_input(args.input, args.key)
     explain.check_input(model, x, args.input)
     explain.check_target(model, target)
-    result = explain.explain_array(model, x, args.method, args.output, target, **kw)
+    result = explain.explain_array(model, x, args.method, args.output, target,
+                                   normalize=args.normalize, group=args.group, **kw)
     np.savez(args.out, **result)
     print(f"{args.method} attributions {result['attributions'].shape} -> {args.out}")
+    if "grouped" in result:
+        print(f"group sums {result['grouped'].shape} (--group {args.group}), labels in 'groups'")
     if "completeness_gap" in result:
         print(f"IG completeness gap: max |gap| = {np.abs(result['completeness_gap']).max():.3g}")
     return 0
@@ -86,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--steps", type=int, default=32, help="Integrated Gradients steps")
     ex.add_argument("--samples", type=int, default=16, help="SmoothGrad samples")
     ex.add_argument("--noise", type=float, default=0.1, help="SmoothGrad noise level")
+    ex.add_argument("--normalize", default="none", choices=list(NORMALIZE),
+                    help="per example: none, abs (absolute value) or zscore, applied last")
+    ex.add_argument("--group", type=int, default=None, metavar="K",
+                    help="sum the map over K x K pixel patches (images) or windows of K words "
+                         "(token ids, --text); the sums keep the total")
     ex.add_argument("--top", type=int, default=15, help="words shown for --text")
     ex.add_argument("--out", default="attributions.npz")
     ex.add_argument("--debug", action="store_true",

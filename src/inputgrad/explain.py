@@ -7,6 +7,10 @@ the embedding output, as in the paper's Sec. 5.1, and reduced to one number per 
 norm for methods ranked by magnitude (gradient, SmoothGrad), else (products with the input)
 the sum over the embedding dimensions.
 
+Display options (`core.groups`): `group` sums the map over feature groups (k x k patches of an
+image; non-overlapping windows of k words of a text), which preserves its total; `normalize`
+("none", "abs", "zscore" per example) is applied last, to every map returned.
+
 User mistakes (a file that is missing or not a model, an input of the wrong shape or dtype, a
 --target out of range, a model without an Embedding layer for --text, ...) raise
 `ExplainError`, whose message names the flag, file or value; the CLI prints it as one line.
@@ -22,6 +26,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .core import groups
 from .core.gradients import transform
 from .core.methods import METHODS, attribute, completeness_gap, resolve_target
 from .core.models import model_fn, split_embedding
@@ -172,16 +177,72 @@ def _first_line(err: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def check_display(normalize_how: str, group) -> None:
+    """ExplainError unless --normalize is known and --group is a whole number >= 1 (or None)."""
+    if normalize_how not in groups.NORMALIZE:
+        raise ExplainError(f"--normalize must be one of {', '.join(groups.NORMALIZE)}, "
+                           f"got {normalize_how!r}")
+    if group is not None and (isinstance(group, bool) or not isinstance(group, (int, np.integer))
+                              or group < 1):
+        raise ExplainError(f"--group must be a whole number >= 1, got {group!r}")
+
+
+def image_groups(shape: tuple, k: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Labels of k x k patches for inputs of `shape` (one example: (h, w), (h, w, c) or a
+    square number of pixels) and the patch grid; ExplainError for other inputs."""
+    if len(shape) >= 2:
+        h, w = shape[0], shape[1]
+    else:
+        side = int(round(np.sqrt(shape[0])))
+        if side * side != shape[0]:
+            raise ExplainError(f"--group needs image inputs ((n, h, w) or a square number of "
+                               f"pixels) or token ids; got {shape[0]} features per example")
+        h = w = side
+    labels = groups.patch_groups(h, w, k)
+    if len(shape) > 2:  # channels share their pixel's patch
+        labels = np.repeat(labels, int(np.prod(shape[2:])))
+    return labels, groups.patch_grid(h, w, k)
+
+
+def token_positions(x: np.ndarray, start_char: int = 1) -> np.ndarray:
+    """Position of each word column among the row's words (0, 1, ...), -1 for padding (id 0)
+    and the start marker."""
+    words = (x != 0) & (x != start_char)
+    return np.where(words, np.cumsum(words, axis=1) - 1, -1)
+
+
+def display(result: dict, x: np.ndarray, embedded: bool, group, normalize_how: str) -> dict:
+    """Add `grouped` (group sums of the map, and `groups`, the labels) when `group` is set,
+    then normalise every map (`attributions`, `per_token`, `grouped`)."""
+    if group is not None:
+        if embedded:
+            labels = groups.window_groups(token_positions(np.asarray(x)), group)
+            result["grouped"] = groups.group_sums(result["per_token"], labels,
+                                                  max(int(labels.max()) + 1, 1))
+        else:
+            labels, grid = image_groups(np.asarray(x).shape[1:], group)
+            result["grouped"] = groups.group_sums(result["attributions"], labels).reshape(
+                (len(x),) + grid)
+            labels = labels.reshape(np.asarray(x).shape[1:])
+        result["groups"] = labels
+    for key in ("attributions", "per_token", "grouped"):
+        if key in result:
+            result[key] = groups.normalize(result[key], normalize_how)
+    return result
+
+
 def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
                   output: str = "logit", target="predicted", batch_size: int = 256,
-                  **options) -> dict:
+                  normalize: str = "none", group: int | None = None, **options) -> dict:
     """Attributions for a batch of model inputs; token-id inputs are reduced per token.
 
     options: the method's own (IG: steps, baseline; SmoothGrad: samples, noise, seed).
-    Path methods (IG) also return their completeness gap per example. A bad x or target raises
+    Path methods (IG) also return their completeness gap per example (of the raw map).
+    group / normalize: see `display`. A bad x, target, group or normalize raises
     ExplainError."""
     check_input(model, x)
     check_target(model, target)
+    check_display(normalize, group)
     parts = split_embedding(model)
     if parts is None:
         f, inputs = model_fn(model), np.asarray(x, np.float32)
@@ -199,7 +260,7 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
         result["per_token"] = (np.linalg.norm(att, axis=-1) if METHODS[method].absolute
                                else att.sum(axis=-1))
     result["predictions"] = transform(model_fn(model)(np.asarray(x)), output).numpy()
-    return result
+    return display(result, x, parts is not None, group, normalize)
 
 
 def encode_text(text: str, word_index: dict, num_words: int, maxlen: int,
@@ -216,15 +277,24 @@ def encode_text(text: str, word_index: dict, num_words: int, maxlen: int,
 
 
 def explain_text(model: keras.Model, text: str, word_index_path, method: str = "gradient",
-                 output: str = "probability", **options) -> pd.DataFrame:
-    """One row per word of `text`: its attribution score, in text order."""
+                 output: str = "probability", normalize: str = "none",
+                 group: int | None = None, **options) -> pd.DataFrame:
+    """One row per word of `text` (per window of `group` words if set: the words joined, the
+    position of the first, the sum of their scores): its attribution score, in text order,
+    normalised over the rows by `normalize`."""
     embedding = embedding_layer(model)
     check_text(text)
+    check_display(normalize, group)
     word_index = read_word_index(word_index_path)
     x, shown, position = encode_text(text, word_index, embedding.input_dim, model.input_shape[1])
     result = explain_array(model, x, method, output, "predicted", **options)
     keep = position >= 0
     table = pd.DataFrame({"position": position[keep], "word": np.asarray(shown)[keep],
                           "score": result["per_token"][0][keep]})
+    if group is not None:
+        table = (table.groupby(table["position"] // group, sort=True)
+                 .agg(position=("position", "first"), word=("word", " ".join),
+                      score=("score", "sum")).reset_index(drop=True))
+    table["score"] = groups.normalize(table["score"].to_numpy()[None], normalize)[0]
     table.attrs["prediction"] = float(result["predictions"].ravel()[0])
     return table

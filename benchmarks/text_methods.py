@@ -1,0 +1,105 @@
+"""Cost of every text method on the paper-5.1 IMDB CNN, and IG's batched path points.
+
+    python benchmarks/text_methods.py [--model results/models/imdb_cnn/seed0/model.keras]
+        [--test results/data/imdb_test.npz] [--reviews 20] [--steps 32] [--lime-samples 500]
+        [--repeat 3]
+
+Part 1: seconds per review of each method of `sections.text_faithfulness.compute.word_scores`
+(gradient norm, gradient x input, IG, SmoothGrad, occlusion, LIME, random) on a seeded sample
+of test reviews, wall clock and process CPU (the machine may be shared).
+Part 2: Integrated Gradients with m path points (`core.methods`, all path points of a chunk of
+reviews in one compiled call) against m single gradient passes over the same reviews.
+Target: IG(m) <= 1.2 x m gradient passes.
+Every function is run once to compile, then all are timed in turn for `--repeat` rounds; the
+best round is shown, ratios are medians of per-round ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def interleaved(fns: dict, repeat: int) -> dict[str, list[tuple[float, float]]]:
+    """Warm every function up, then time them in turn, `repeat` rounds."""
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            times[name].append(timed(fn))
+    return times
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="results/models/imdb_cnn/seed0/model.keras")
+    parser.add_argument("--test", default="results/data/imdb_test.npz")
+    parser.add_argument("--reviews", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=32)
+    parser.add_argument("--lime-samples", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    import keras
+    import numpy as np
+
+    from inputgrad.core.methods import attribute
+    from inputgrad.core.models import split_embedding
+    from inputgrad.data.arrays import load_reviews, pad_reviews
+    from inputgrad.sections.text_faithfulness import compute
+
+    model = keras.models.load_model(args.model, compile=False)
+    ids, position = pad_reviews(load_reviews(args.test), model.input_shape[1], start_char=1)
+    pick = compute.select_reviews((position >= 0).sum(axis=1), args.reviews, 10, 0)
+    ids, words = ids[pick], position[pick] >= 0
+    bs, n = args.batch_size, len(ids)
+    options = {"integrated_gradients": {"steps": args.steps},
+               "smoothgrad": {"samples": 16, "noise": 0.1, "seed": 0},
+               "lime": {"samples": args.lime_samples, "kernel_width": 25, "seed": 0},
+               "random": {"seed": 0}}
+
+    def method(name):
+        return lambda: compute.word_scores(name, model, ids, words, batch_size=bs,
+                                           **options.get(name, {}))
+
+    times = interleaved({m: method(m) for m in compute.TEXT_METHODS}, args.repeat)
+    print(f"IMDB CNN, {n} test reviews ({words.sum(axis=1).mean():.0f} words on average), "
+          f"batch {bs}, {args.repeat} interleaved rounds; seconds per review, best round")
+    print("| method | wall s / review | CPU s / review |\n|---|---|---|")
+    for m, t in times.items():
+        print(f"| {m} | {min(w for w, _ in t) / n:.4f} | {min(c for _, c in t) / n:.4f} |")
+
+    embed, f = split_embedding(model)
+    x = embed(ids)
+
+    def ig():
+        attribute("integrated_gradients", f, x, target=0, output="probability",
+                  batch_size=bs, steps=args.steps, internal_batch_size=bs)
+
+    def gradients():  # m single passes over the same reviews
+        for _ in range(args.steps):
+            attribute("gradient", f, x, target=0, output="probability", batch_size=bs)
+
+    times = interleaved({"ig": ig, "gradients": gradients}, args.repeat)
+    ratios = [[a[k] / b[k] for a, b in zip(times["ig"], times["gradients"], strict=True)]
+              for k in (0, 1)]
+    print(f"\nIG with m = {args.steps} path points: {min(w for w, _ in times['ig']):.2f} s "
+          f"wall; {args.steps} gradient passes: {min(w for w, _ in times['gradients']):.2f} s "
+          f"wall; ratio {np.median(ratios[0]):.2f} wall, {np.median(ratios[1]):.2f} CPU "
+          f"(target <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()

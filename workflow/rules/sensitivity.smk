@@ -1,0 +1,236 @@
+# Beyond the paper (companion article): the input gradient as a first-order sensitivity, per
+# seed on the four trained models: Taylor validity, FGSM / PGD on MNIST, word flips on the bag
+# of words, HotFlip-style substitutions on the CNN; their spread over the seeds; two figures.
+# Stage functions: inputgrad.sections.sensitivity.stages; hyperparameters:
+# config/hydra/attribution/sensitivity.yaml; figure style: config/hydra/experiment/sensitivity.yaml.
+
+SENS = CFG["sensitivity"]
+SENS_ATTR = SENS["attribution"]
+SENS_CATEGORY = "Beyond the paper: sensitivity"
+
+
+rule taylor_validity:
+    input:
+        mnist_mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
+        mnist_logreg=expand(
+            rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True
+        )[0],
+        imdb_bow_mlp=rules.train_imdb_bow_mlp.output.model,
+        imdb_cnn=rules.train_imdb_cnn.output.model,
+        run_id=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, allow_missing=True)
+        + [rules.train_imdb_bow_mlp.output.run_id, rules.train_imdb_cnn.output.run_id],
+        mnist=rules.prepare_mnist.output.data,
+        test=rules.prepare_imdb.output.test,
+    output:
+        csv=report(
+            results("tables/seed{seed}/taylor_validity.csv"),
+            caption="../report/taylor_validity.rst",
+            category=SENS_CATEGORY,
+        ),
+        json=results("tables/seed{seed}/taylor_validity.json"),
+    log:
+        results("logs/taylor_validity/seed{seed}.log"),
+    benchmark:
+        results("benchmarks/taylor_validity/seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        ENV
+    params:
+        cfg={
+            "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "taylor")},
+            "data": SENS["data"],
+        },
+        seed=seed_of,
+        track=track("sensitivity", configs=("cfg",)),
+    script:
+        "../scripts/taylor_validity.py"
+
+
+rule fgsm_robustness:
+    input:
+        mnist_mlp=rules.taylor_validity.input.mnist_mlp,
+        mnist_logreg=rules.taylor_validity.input.mnist_logreg,
+        run_id=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, allow_missing=True),
+        mnist=rules.prepare_mnist.output.data,
+    output:
+        csv=report(
+            results("tables/seed{seed}/fgsm_robustness.csv"),
+            caption="../report/fgsm_robustness.rst",
+            category=SENS_CATEGORY,
+        ),
+        json=results("tables/seed{seed}/fgsm_robustness.json"),
+    log:
+        results("logs/fgsm_robustness/seed{seed}.log"),
+    benchmark:
+        results("benchmarks/fgsm_robustness/seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        ENV
+    params:
+        cfg={"attribution": {k: SENS_ATTR[k] for k in ("batch_size", "fgsm")}},
+        seed=seed_of,
+        track=track("sensitivity", configs=("cfg",)),
+    script:
+        "../scripts/fgsm_robustness.py"
+
+
+rule bow_word_flips:
+    input:
+        model=rules.train_imdb_bow_mlp.output.model,
+        run_id=rules.train_imdb_bow_mlp.output.run_id,
+        test=rules.prepare_imdb.output.test,
+    output:
+        csv=report(
+            results("tables/seed{seed}/bow_word_flips.csv"),
+            caption="../report/bow_word_flips.rst",
+            category=SENS_CATEGORY,
+        ),
+        json=results("tables/seed{seed}/bow_word_flips.json"),
+    log:
+        results("logs/bow_word_flips/seed{seed}.log"),
+    benchmark:
+        results("benchmarks/bow_word_flips/seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        ENV
+    params:
+        cfg={
+            "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "word_flips")},
+            "data": SENS["data"],
+        },
+        seed=seed_of,
+        track=track("sensitivity", configs=("cfg",)),
+    script:
+        "../scripts/bow_word_flips.py"
+
+
+rule cnn_word_substitutions:
+    input:
+        model=rules.train_imdb_cnn.output.model,
+        run_id=rules.train_imdb_cnn.output.run_id,
+        test=rules.prepare_imdb.output.test,
+        tokens=rules.prepare_imdb.output.tokens,
+        word_index=results("data/raw/imdb_word_index.json"),
+    output:
+        csv=report(
+            results("tables/seed{seed}/cnn_word_substitutions.csv"),
+            caption="../report/cnn_word_substitutions.rst",
+            category=SENS_CATEGORY,
+        ),
+        md=results("tables/seed{seed}/cnn_word_substitutions.md"),
+        json=results("tables/seed{seed}/cnn_word_substitutions.json"),
+    log:
+        results("logs/cnn_word_substitutions/seed{seed}.log"),
+    benchmark:
+        results("benchmarks/cnn_word_substitutions/seed{seed}.tsv")
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        ENV
+    params:
+        cfg={
+            "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "word_substitutions")},
+            "data": SENS["data"],
+        },
+        seed=seed_of,
+        track=track("sensitivity", configs=("cfg",)),
+    script:
+        "../scripts/cnn_word_substitutions.py"
+
+
+rule sensitivity_seeds:
+    input:
+        taylor=expand(rules.taylor_validity.output.json, seed=SEEDS),
+        robustness=expand(rules.fgsm_robustness.output.json, seed=SEEDS),
+        flips=expand(rules.bow_word_flips.output.json, seed=SEEDS),
+        substitutions=expand(rules.cnn_word_substitutions.output.json, seed=SEEDS),
+        run_id=expand(rules.taylor_validity.input.run_id, seed=PAPER_SEED),
+    output:
+        csv=report(
+            results("tables/sensitivity_seeds.csv"),
+            caption="../report/sensitivity_seeds.rst",
+            category=SENS_CATEGORY,
+        ),
+        md=results("tables/sensitivity_seeds.md"),
+    log:
+        results("logs/sensitivity_seeds.log"),
+    conda:
+        ENV
+    params:
+        cfg={
+            "seeds": SEEDS,
+            "attribution": {
+                "taylor": {"threshold": SENS_ATTR["taylor"]["threshold"]},
+                "fgsm": {"report_eps": SENS_ATTR["fgsm"]["report_eps"]},
+                "word_flips": {"max_flips": SENS_ATTR["word_flips"]["max_flips"]},
+            },
+        },
+        track=track("sensitivity"),
+    script:
+        "../scripts/sensitivity_seeds.py"
+
+
+rule taylor_validity_figure:
+    input:
+        tables=expand(rules.taylor_validity.output.csv, seed=SEEDS),
+        run_id=rules.sensitivity_seeds.input.run_id,
+    output:
+        png=report(
+            results("figures/taylor_validity_figure.png"),
+            caption="../report/taylor_validity_figure.rst",
+            category=SENS_CATEGORY,
+        ),
+        pdf=results("figures/taylor_validity_figure.pdf"),
+    log:
+        results("logs/taylor_validity_figure.log"),
+    benchmark:
+        results("benchmarks/taylor_validity_figure.tsv")
+    conda:
+        ENV
+    params:
+        cfg={
+            "seeds": SEEDS,
+            "threshold": SENS_ATTR["taylor"]["threshold"],
+            "figure": SENS["figure"],
+        },
+        track=track("figures"),
+    script:
+        "../scripts/taylor_validity_figure.py"
+
+
+rule fgsm_robustness_figure:
+    input:
+        tables=expand(rules.fgsm_robustness.output.csv, seed=SEEDS),
+        run_id=expand(rules.fgsm_robustness.input.run_id, seed=PAPER_SEED),
+    output:
+        png=report(
+            results("figures/fgsm_robustness_figure.png"),
+            caption="../report/fgsm_robustness_figure.rst",
+            category=SENS_CATEGORY,
+        ),
+        pdf=results("figures/fgsm_robustness_figure.pdf"),
+    log:
+        results("logs/fgsm_robustness_figure.log"),
+    benchmark:
+        results("benchmarks/fgsm_robustness_figure.tsv")
+    conda:
+        ENV
+    params:
+        cfg={"seeds": SEEDS, "figure": SENS["figure"]},
+        track=track("figures"),
+    script:
+        "../scripts/fgsm_robustness_figure.py"
+
+
+rule sensitivity:
+    input:
+        expand(rules.taylor_validity.output, seed=SEEDS),
+        expand(rules.fgsm_robustness.output, seed=SEEDS),
+        expand(rules.bow_word_flips.output, seed=SEEDS),
+        expand(rules.cnn_word_substitutions.output, seed=SEEDS),
+        rules.sensitivity_seeds.output,
+        rules.taylor_validity_figure.output,
+        rules.fgsm_robustness_figure.output,
