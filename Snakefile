@@ -14,6 +14,9 @@ include: "workflow/rules/mnist.smk"
 include: "workflow/rules/imdb_cnn.smk"
 include: "workflow/rules/imdb_bow.smk"
 include: "workflow/rules/checks.smk"
+include: "workflow/rules/text_faithfulness.smk"
+include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/anomaly.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -26,4 +29,7 @@ rule all:
         rules.imdb_cnn.input,
         rules.imdb_bow.input,
         rules.checks.input,
+        rules.text_faithfulness_all.input,
+        rules.sensitivity.input,
+        rules.anomaly.input,
         rules.paper_report.output,

@@ -26,7 +26,8 @@ def hyper(experiment=None):
     return compose(HYDRA_DIR, experiment, profile=config["profile"])
 
 
-CFG = {name: hyper(name) for name in [*MODELS, "checks"]}
+SECTIONS = ["checks", "text_faithfulness", "sensitivity", "anomaly"]  # = experiment names
+CFG = {name: hyper(name) for name in [*MODELS, *SECTIONS]}
 SHARED = hyper()
 # Before any job: every experiment's hyperparameters and the tracking location.
 validate_hyperparameters(

@@ -21,12 +21,19 @@ rule paper_report:
             rules.table2_seeds.output.md,
             rules.mnist_seeds.output.md,
             rules.checks_seeds.output.md,
+            rules.text_faithfulness_seeds.output.md,
+            rules.sensitivity_seeds.output.md,
+            rules.anomaly_seeds.output.md,
         ],
         figures=[
             rules.table1_expressions_figure.output.png,
             rules.imdb_bow_gbar_figure.output.png,
             rules.mnist_jacobian_figure.output.png,
             rules.mnist_jacobian_variants_figure.output.png,
+            rules.text_faithfulness_figure.output.png,
+            rules.taylor_validity_figure.output.png,
+            rules.fgsm_robustness_figure.output.png,
+            rules.anomaly_figure.output.png,
         ],
     output:
         html=report(
