@@ -71,7 +71,7 @@ def test_progress_log_reports_every_tenth_with_several_steps_per_call(caplog):
     seed_everything(0)
     net = build(DATA["mnist_mlp"])
     cfg = {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 2, "epochs": 1,
-           "validate": False, "steps_per_execution": 8}  # 104 steps, 8 per call
+           "validate": False, "steps_per_execution": 10}  # 104 steps, 10 per call
     with caplog.at_level(logging.INFO, logger="inputgrad.core.train"):
         fit(net, toy_data("mnist_mlp"), cfg)
     shares = [r.getMessage().split("%")[0].split(":")[-1].strip() for r in caplog.records

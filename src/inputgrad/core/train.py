@@ -55,7 +55,8 @@ class ProgressLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         steps = self.params.get("steps") or 1
-        done = (batch + 1) / steps
+        # with several steps per execution, Keras counts the last call's steps in full
+        done = min(batch + 1, steps) / steps
         if done >= self.next:
             log.info("epoch %d: %3.0f%% of %d steps, loss %.4f", self.epoch + 1, 100 * done,
                      steps, (logs or {}).get("loss", float("nan")))
