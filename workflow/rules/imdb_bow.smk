@@ -23,6 +23,7 @@ rule train_imdb_bow_mlp:
         results("benchmarks/train_imdb_bow_mlp_seed{seed}.tsv")
     wildcard_constraints:
         seed=r"\d+",
+    priority: 1
     conda:
         ENV
     params:

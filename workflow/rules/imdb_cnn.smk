@@ -23,6 +23,8 @@ rule train_imdb_cnn:
         results("benchmarks/train_imdb_cnn_seed{seed}.tsv")
     wildcard_constraints:
         seed=r"\d+",
+    # the longest jobs first, so no long job is left for the end (see README, cost)
+    priority: 3
     conda:
         ENV
     params:

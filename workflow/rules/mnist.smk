@@ -22,6 +22,7 @@ rule train_mnist:
     wildcard_constraints:
         model="|".join(MNIST_MODELS),
         seed=r"\d+",
+    priority: 2
     conda:
         ENV
     params:

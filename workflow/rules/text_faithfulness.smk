@@ -31,6 +31,7 @@ rule text_faithfulness:
         results("benchmarks/text_faithfulness_seed{seed}.tsv")
     wildcard_constraints:
         seed=r"\d+",
+    priority: 1
     conda:
         ENV
     params:
