@@ -275,3 +275,35 @@ def test_paper_report_on_three_seeds(tmp_path):
     assert len(claims) == 9 and claims.loc["great", "verdict"] == "reproduced"
     assert list(claims.loc["worst", ["seed0", "seed1", "seed2"]]) == [30, 40, 50]
     assert claims.loc["excellent", "verdict"] == "partly (2 of 3 seeds)"
+
+
+def test_sections_beyond_the_paper(tmp_path):
+    root = write_seeds(tmp_path, SEEDS3)
+    text = (root / "claims.yaml").read_text()
+    section = ("beyond_the_paper:\n  - title: robustness\n    lead: FGSM against random signs.\n"
+               "    claims: [great]\n    table: sens_seeds\n    figures: [sens_figure]\n")
+    (root / "claims.yaml").write_text(text + section)
+    fig, ax = plt.subplots(figsize=(2, 2))
+    fig.savefig(root / "sens_figure.png")
+    plt.close(fig)
+    (root / "sens_seeds.md").write_text("# Sensitivity over seeds\n\n| a |\n|--|\n| 0.4 |\n")
+    doc = load_claims(root / "claims.yaml")
+    inputs = {"claims": str(root / "claims.yaml"),
+              "results": list(files(root, doc, [0, 1, 2]).values()), "tables": [],
+              "seed_tables": [str(root / "sens_seeds.md")],
+              "figures": [str(root / "sens_figure.png")]}
+    outputs = {"html": str(root / "r.html"), "md": str(root / "r.md"),
+               "claims": str(root / "r.csv")}
+    paper_report(inputs, outputs, {"cfg": {"seeds": [0, 1, 2], **CONFIGS}})
+    page, md = (root / "r.html").read_text(), (root / "r.md").read_text()
+    # the section holds its lead, its claims' verdicts, its table and its figure...
+    assert "<h2 id='sens-seeds'>Beyond the paper: robustness</h2>" in page
+    start = md.index("## Beyond the paper: robustness")
+    assert "FGSM against random signs." in md[start:] and "— reproduced, 3 of 3 seeds" in md
+    assert "#### Sensitivity over seeds" in md[start:] and "![sens_figure]" in md[start:]
+    # ...and they are not shown again in the generic sections
+    assert "### sens_seeds" not in md and "### sens_figure" not in md
+    # a section naming an unknown claim is refused with its name
+    (root / "claims.yaml").write_text(text + section.replace("[great]", "[grate]"))
+    with pytest.raises(ClaimError, match="section 'robustness' names unknown claim 'grate'"):
+        load_claims(root / "claims.yaml")

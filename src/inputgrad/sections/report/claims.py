@@ -58,7 +58,22 @@ def load_claims(path) -> dict:
         if per_seed != (over != "none"):
             raise ClaimError(f"{path}: claim {name!r}: over_seeds {over!r} needs "
                              + ("no" if over == "none" else "a") + " file path with {seed}")
+    _check_sections(doc, path)
     return doc
+
+
+def _check_sections(doc: dict, path) -> None:
+    """`beyond_the_paper`: each report section names a title, its cross-seed table and only
+    claims that exist."""
+    ids = {claim.get("id") for claim in doc.get("claims", [])}
+    for i, sec in enumerate(doc.get("beyond_the_paper", [])):
+        for key in ("title", "table"):
+            if key not in sec:
+                raise ClaimError(f"{path}: beyond_the_paper section #{i} lacks key '{key}'")
+        unknown = [c for c in sec.get("claims", []) if c not in ids]
+        if unknown:
+            raise ClaimError(f"{path}: beyond_the_paper section {sec['title']!r} names "
+                             f"unknown claim {unknown[0]!r}")
 
 
 def _pointers(ours: dict):

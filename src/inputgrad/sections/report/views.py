@@ -48,8 +48,13 @@ def render(doc: dict, claims: pd.DataFrame, parts: Parts, seeds, md_path) -> tup
     links are relative to it)."""
     title = doc.get("title", DEFAULT_TITLE)
     md, body = [f"# {title}", ""], [f"<h1>{html.escape(title)}</h1>"]
+    beyond = doc.get("beyond_the_paper", [])
+    used = {name for sec in beyond for name in [sec["table"], *sec.get("figures", [])]}
+    seed_tables = {k: v for k, v in parts.seed_tables.items() if k not in used}
+    figures = {k: v for k, v in parts.figures.items() if k not in used}
     for section in (_claims(doc, claims, seeds), _tables(doc, parts.tables, seeds[0]),
-                    _seed_tables(parts.seed_tables), _figures(parts.figures, seeds[0], md_path),
+                    _seed_tables(seed_tables), _figures(figures, seeds[0], md_path),
+                    *(_beyond(sec, claims, parts, seeds, md_path) for sec in beyond),
                     _machine(parts.machine), _configs(parts.configs)):
         md += section[0]
         body += section[1]
@@ -133,6 +138,37 @@ def _figures(figures: dict, paper_seed, md_path) -> tuple[list, list]:
         md += [f"### {name}", "", f"![{name}]({rel})", ""]
         body.append(f"<h3>{html.escape(name)}</h3><figure>{_img(png)}</figure>")
     return md, body
+
+
+def _beyond(sec: dict, claims: pd.DataFrame, parts: Parts, seeds, md_path) -> tuple[list, list]:
+    """One section beyond the paper (`beyond_the_paper` in the claims file): its lead, the
+    verdicts of its claims, its cross-seed table and its figures."""
+    title, lead = f"Beyond the paper: {sec['title']}", sec.get("lead", "").strip()
+    mine = claims[claims["id"].isin(sec.get("claims", []))]
+    verdicts = [verdict_line(row, seeds) for row in mine.to_dict("records")]
+    md = [f"## {title}", "", lead, "", *(f"- {v}" for v in verdicts), ""]
+    anchor = re.sub(r"[^a-z0-9]+", "-", sec["table"].lower())
+    body = [f"<h2 id='{anchor}'>{html.escape(title)}</h2>", f"<p>{_inline(lead)}</p>",
+            "<ul>" + "".join(f"<li>{_inline(v)}</li>" for v in verdicts) + "</ul>"]
+    text = parts.seed_tables.get(sec["table"])
+    if text is not None:
+        md += [f"###{line}" if line.startswith("#") else line for line in text.splitlines()]
+        body.append(markdown_html(text, level=3))
+    for name in sec.get("figures", []):
+        if name in parts.figures:
+            rel = os.path.relpath(Path(parts.figures[name]).resolve(),
+                                  Path(md_path).parent.resolve())
+            md += ["", f"![{name}]({rel})", ""]
+            body.append(f"<figure>{_img(parts.figures[name])}</figure>")
+    return md, body
+
+
+def verdict_line(row: dict, seeds) -> str:
+    """'claim: verdict (k of K seeds); ours mean (min – max)' for a section's list."""
+    spread = f" ({_fmt(row['min'])} – {_fmt(row['max'])})" if row["n"] > 1 else ""
+    count = f", {row['k_of_K']} seeds" if isinstance(row["k_of_K"], str) and row["k_of_K"] else ""
+    return (f"{row['claim']} — {row['verdict']}{count}; ours: {_fmt(row['mean'])}{spread} "
+            f"(`{row['id']}`: {row['note']})")
 
 
 def _machine(machine: dict) -> tuple[list, list]:
