@@ -5,6 +5,9 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# the PostgreSQL and MLflow-server fixtures (tests/servers.py), for every test module
+pytest_plugins = ["servers"]
+
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):

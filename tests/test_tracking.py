@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from inputgrad.infra import paths
@@ -17,6 +18,7 @@ from inputgrad.infra.tracking import (
     read_id,
     record,
     resolve_uri,
+    using_uri,
 )
 
 
@@ -81,7 +83,7 @@ def test_mlflow_experiment_is_created_once(tmp_path, monkeypatch):
 
 
 def test_record_training_creates_a_finished_run_after_the_outputs(store, tmp_path):
-    before = time.time() * 1000
+    before = int(time.time() * 1000)  # MLflow stores whole milliseconds
     run_id = train(store, tmp_path / "models" / "toy" / "seed0")
     client = store["client"]
     run = client.get_run(run_id)
@@ -180,3 +182,184 @@ def test_check_location_names_the_bad_tracking_uri(tmp_path):
         check_location(f"sqlite:///{blocker}/sub/mlflow.db")
     with pytest.raises(ConfigError, match="no MLflow tracking server answers"):
         check_location("http://127.0.0.1:9", timeout=2)
+
+
+# ------------------------------------------------------------------ MLflow Models, registry
+
+def test_the_experiment_is_tagged_as_model_training(store, tmp_path):
+    from inputgrad.infra.tracking import EXPERIMENT_KIND
+
+    assert EXPERIMENT_KIND == {"mlflow.experimentKind": "custom_model_development"}
+    client = store["client"]
+    assert client.get_experiment(store["exp"]).tags["mlflow.experimentKind"] == (
+        "custom_model_development")
+    # an experiment created before the tag existed gets it when the workflow finds it
+    old = client.create_experiment("untagged", artifact_location=(tmp_path / "a").as_uri())
+    assert "mlflow.experimentKind" not in client.get_experiment(old).tags
+    assert Tracker(store["uri"]).ensure_experiment("untagged") == old
+    assert client.get_experiment(old).tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_a_tracking_server_takes_no_file_lock(tmp_path, monkeypatch):
+    from inputgrad.infra.tracking import is_server
+
+    monkeypatch.chdir(tmp_path)
+    assert is_server("http://127.0.0.1:5000") and is_server("HTTPS://mlflow.example.org")
+    assert not is_server(None) and not is_server(f"sqlite:///{tmp_path}/m.db")
+    tracker = Tracker("http://127.0.0.1:9")  # no request is made until a call
+    assert tracker.lock_path is None
+    with tracker._locked():
+        pass
+    assert not list(tmp_path.rglob("*.lock")) and not (tmp_path / "results").exists()
+    assert Tracker(f"sqlite:///{tmp_path}/m.db").lock_path == tmp_path / "m.db.lock"
+
+
+def write_reviews(path: Path, ids: list[list[int]], labels: list[int]) -> None:
+    """A prepared IMDB split (data.arrays.Reviews layout) with the given word ids."""
+    import numpy as np
+
+    flat = np.concatenate([np.asarray(i, np.int32) for i in ids])
+    np.savez(path, word_ids=flat, token_idx=np.arange(len(flat), dtype=np.int32),
+             offsets=np.concatenate([[0], np.cumsum([len(i) for i in ids])]).astype(np.int64),
+             review_id=np.array([f"r{k}" for k in range(len(ids))]),
+             rating=np.full(len(ids), 7), label=np.asarray(labels, np.int64))
+
+
+def test_example_rows_are_built_as_the_training_stages_build_their_inputs(tmp_path):
+    import numpy as np
+
+    from inputgrad.data.arrays import load_reviews, pad_reviews
+    from inputgrad.infra.tracking import example_rows
+    from inputgrad.sections.imdb_bow.compute import bag_of_words
+
+    digits = np.random.default_rng(0).random((9, 28, 28)).astype(np.float32)
+    np.savez(tmp_path / "mnist.npz", x_test=digits, y_test=np.arange(9))
+    x = example_rows({"input": "data", "encoding": "array", "rows": 3},
+                     {"data": str(tmp_path / "mnist.npz")}, (None, 784))
+    np.testing.assert_array_equal(x, digits[[0, 4, 8]].reshape(3, 784))  # spread over the file
+
+    ids = [[5, 6, 7], [8, 2, 9, 9, 40], [4], [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]]
+    write_reviews(tmp_path / "test.npz", ids, [1, 1, 0, 0])
+    inputs = {"test": str(tmp_path / "test.npz")}
+    padded = example_rows({"input": "test", "encoding": "padded", "rows": 4, "start_char": 1},
+                          inputs, (None, 8))
+    np.testing.assert_array_equal(padded, pad_reviews(load_reviews(inputs["test"]), 8, 1)[0])
+    assert padded[0].tolist() == [0, 0, 0, 0, 1, 5, 6, 7]
+    bow = example_rows({"input": "test", "encoding": "bag_of_words", "rows": 2,
+                        "index_from": 3}, inputs, (None, 30))
+    flat, offsets = np.concatenate([ids[0], ids[3]]), np.array([0, 3, 14])
+    np.testing.assert_array_equal(bow, bag_of_words(flat, offsets, 30, 3))
+    with pytest.raises(ValueError, match="encoding 'pixels'"):
+        example_rows({"input": "test", "encoding": "pixels"}, inputs, (None, 8))
+
+
+def keras_training(tmp_path: Path, kind: str, folder: str = "seed0") -> dict:
+    """A real (untrained) registry model saved as the training rules save it, its prepared
+    data in the real format, and the rule's inputs, outputs and model declaration."""
+    import numpy as np
+
+    from inputgrad.core.models import build
+
+    rng = np.random.default_rng(1)
+    out = training_outputs(tmp_path / folder)
+    if kind == "mnist_logreg":
+        model = build({"name": "mnist_logreg"})
+        np.savez(tmp_path / "mnist.npz", x_test=rng.random((20, 28, 28), dtype=np.float32),
+                 y_test=np.arange(20) % 10)
+        inputs, example = {"data": str(tmp_path / "mnist.npz")}, {"input": "data",
+                                                                  "encoding": "array"}
+    else:
+        model = build({"name": "imdb_cnn", "num_words": 60, "maxlen": 12, "embedding_dim": 4,
+                       "filters": 5, "hidden": 6})
+        ids = [rng.integers(3, 60, size=n).tolist() for n in (3, 20, 7, 9, 15, 4)]
+        write_reviews(tmp_path / "test.npz", ids, [1, 1, 1, 0, 0, 0])
+        inputs, example = {"test": str(tmp_path / "test.npz")}, {"input": "test",
+                                                                 "encoding": "padded"}
+    model.save(out["model"])
+    declared = {"output": "model", "name": "model", "example": {**example, "rows": 5},
+                "registered_name": None, "alias": "seed0"}
+    return {"model": model, "inputs": inputs, "outputs": out, "declared": declared}
+
+
+def record_keras(store, job, name="toy-seed0", registered_name=None) -> str:
+    track = {**training_track(store, name),
+             "model": {**job["declared"], "registered_name": registered_name,
+                       "alias": "seed" + name.rsplit("seed", 1)[-1]}}
+    record(track, {"experiment": store["id_file"], **job["inputs"]}, job["outputs"],
+           {"cfg": {"train": {"epochs": 1}}, "seed": 0}, {"test_accuracy": 0.5})
+    return read_id(job["outputs"]["run_id"])
+
+
+@pytest.mark.parametrize("kind", ["mnist_logreg", "imdb_cnn"])
+def test_the_trained_model_is_an_mlflow_model_pyfunc_reproduces(store, tmp_path, kind):
+    import mlflow
+    import numpy as np
+    from mlflow.models import Model
+
+    job = keras_training(tmp_path, kind)
+    run_id = record_keras(store, job)
+    client = store["client"]
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    [output] = run.outputs.model_outputs  # the MLflow Model is linked to its run
+    logged = client.get_logged_model(output.model_id)
+    assert logged.name == "model" and logged.experiment_id == store["exp"]
+    # MLflow resolves `models:/<id>` with its global tracking URI, whatever the client's
+    # (ModelsArtifactRepository._get_model_uri_infos): listing "model" needs using_uri too
+    with using_uri(store["uri"]):
+        listed = {a.path for a in client.list_artifacts(run_id, "model")}
+        # the MLflow Model's files, and the plain .keras file, still the artifact model/model.keras
+        assert {"model/MLmodel", "model/model.keras", "model/input_example.json"} <= listed
+        local = mlflow.artifacts.download_artifacts(f"runs:/{run_id}/model",
+                                                    dst_path=str(tmp_path / "dl"))
+        pyfunc = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
+    meta = Model.load(local)
+    assert "keras" in meta.flavors and "python_function" in meta.flavors
+    example = meta.load_input_example(local)
+    want = np.float32 if kind == "mnist_logreg" else np.int32
+    assert example.shape == (5, *job["model"].input_shape[1:]) and example.dtype == want
+    [inp], [out] = meta.signature.inputs.inputs, meta.signature.outputs.inputs
+    assert inp.shape == (-1, *job["model"].input_shape[1:]) and inp.type == np.dtype(want)
+    assert out.shape == (-1, job["model"].output_shape[-1]) and out.type == np.dtype("float32")
+    keras_out = job["model"].predict(example, verbose=0)
+    diff = float(np.max(np.abs(np.asarray(pyfunc.predict(example)) - keras_out)))
+    print(f"{kind}: pyfunc vs keras max abs difference {diff}")
+    assert diff <= 1e-6
+
+
+def test_register_models_versions_aliases_and_reruns(store, tmp_path):
+    import mlflow
+    import numpy as np
+
+    client = store["client"]
+    name = "inputgrad-mnist_logreg"
+    job = keras_training(tmp_path, "mnist_logreg", "a")
+    first = record_keras(store, job, "toy-seed0", registered_name=name)
+    seed1 = record_keras(store, keras_training(tmp_path, "mnist_logreg", "b"), "toy-seed1",
+                         registered_name=name)
+    versions = {v.version: v for v in client.search_model_versions(f"name = '{name}'")}
+    assert sorted(int(v) for v in versions) == [1, 2]
+    assert client.get_model_version_by_alias(name, "seed0").run_id == first
+    assert client.get_model_version_by_alias(name, "seed1").run_id == seed1
+    assert client.get_model_version_by_alias(name, "seed0").tags == {"model": "toy",
+                                                                      "seed": "0"}
+    with using_uri(store["uri"]):
+        registered = mlflow.pyfunc.load_model(f"models:/{name}@seed0")
+    x = np.random.default_rng(2).random((3, 784), dtype=np.float32)
+    np.testing.assert_allclose(registered.predict(x), job["model"].predict(x, verbose=0),
+                               atol=1e-6)
+
+    # a rerun of seed 0: the old run, its logged model and its registry version go; the alias
+    # moves to the new version; seed 1 is untouched
+    old_model = client.get_run(first).outputs.model_outputs[0].model_id
+    rerun = record_keras(store, keras_training(tmp_path, "mnist_logreg", "c"), "toy-seed0",
+                         registered_name=name)
+    live = client.search_model_versions(f"name = '{name}'")
+    assert sorted(v.run_id for v in live) == sorted([seed1, rerun])
+    assert client.get_model_version_by_alias(name, "seed0").run_id == rerun
+    assert client.get_model_version_by_alias(name, "seed1").run_id == seed1
+    assert client.get_run(first).info.lifecycle_stage == "deleted"
+    with pytest.raises(MlflowException, match="not found"):  # deleted (until `mlflow gc`)
+        client.get_logged_model(old_model)
+    assert old_model not in {m.model_id for m in client.search_logged_models([store["exp"]])}
+    assert {r.info.run_id for r in client.search_runs([store["exp"]])} == {seed1, rerun}

@@ -19,6 +19,9 @@ SEEDS = config["seeds"]
 PAPER_SEED = SEEDS[0]  # the seed of every single-seed paper table and figure
 RAW_FILES = ["mnist.npz", "imdb_word_index.json", "aclImdb_v1.tar.gz"]
 TRACKING = config["tracking"]
+# where runs go: the part of `tracking` every tracked rule depends on (registering models
+# concerns the training rules only, so toggling it reruns only them)
+STORE = {key: TRACKING[key] for key in ("uri", "experiment")}
 
 
 def hyper(experiment=None):
@@ -47,21 +50,44 @@ def no_figure(cfg):
 
 def track(artifacts, runs="run_id", configs=()):
     """Tracking of a later stage: outputs into the runs of input `runs` under `artifacts`."""
-    return {"tracking": TRACKING, "artifacts": artifacts, "runs": runs, "configs": list(configs)}
+    return {"tracking": STORE, "artifacts": artifacts, "runs": runs, "configs": list(configs)}
 
 
 def track_training(model=None):
-    """Tracking of a training rule: one new run per model and seed (wildcards.model if None)."""
+    """Tracking of a training rule: one new run per model and seed (wildcards.model if None),
+    and the model as an MLflow Model, its input example read from the rule input named here
+    (registered as inputgrad-<model> if tracking.register_models)."""
+    examples = {  # model -> (input name, encoding), as the training stage builds its inputs
+        "mnist_mlp": ("data", "array"),
+        "mnist_logreg": ("data", "array"),
+        "imdb_cnn": ("test", "padded"),
+        "imdb_bow_mlp": ("test", "bag_of_words"),
+    }
 
     def declare(wildcards):
         name = model or wildcards.model
+        rule_input, encoding = examples[name]
+        imdb = CFG[name].get("data", {}).get("imdb", {})
         return {
-            "tracking": TRACKING,
+            "tracking": STORE,
             "run": {
                 "name": f"{name}-seed{wildcards.seed}",
                 "tags": {"model": name, "seed": str(wildcards.seed)},
             },
             "artifacts": {"model": "model", "metrics": "training", "history": "training"},
+            "model": {
+                "output": "model",
+                "name": "model",
+                "example": {
+                    "input": rule_input,
+                    "encoding": encoding,
+                    "rows": 5,
+                    "start_char": imdb.get("start_char", 1),
+                    "index_from": imdb.get("index_from", 3),
+                },
+                "registered_name": f"inputgrad-{name}" if TRACKING["register_models"] else None,
+                "alias": f"seed{wildcards.seed}",
+            },
         }
 
     return declare

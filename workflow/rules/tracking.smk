@@ -11,7 +11,7 @@ rule mlflow_experiment:
     conda:
         ENV
     params:
-        tracking=TRACKING,
+        tracking=STORE,
     script:
         "../scripts/mlflow_experiment.py"
 

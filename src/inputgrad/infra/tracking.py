@@ -1,20 +1,43 @@
 """MLflow as a side channel, done once for every rule by `record` (called by `infra.stage`).
 
 A rule declares what it logs in its `track` param (built by `common.smk`):
-- training rules: {"tracking": {...}, "run": {"name", "tags"}, "artifacts": {output: folder}}
-  (plus "provenance", the machine and package fields of `infra.provenance`, as run tags):
-  the run is created only after the stage has written its outputs, then params (the resolved
-  config), per-epoch metrics (from the history CSV), final metrics and artifacts are logged and
-  the run is closed, FINISHED, or FAILED/KILLED if logging itself is interrupted; its id file
-  (output `run_id`) is the handle later rules declare as input.
+- training rules: {"tracking": {...}, "run": {"name", "tags"}, "artifacts": {output: folder},
+  "model": {...}} (plus "provenance", the machine and package fields of `infra.provenance`, as
+  run tags): the run is created only after the stage has written its outputs, then params (the
+  resolved config), per-epoch metrics (from the history CSV), final metrics and artifacts are
+  logged, then the saved Keras model as an MLflow Model (see below), and the run is closed,
+  FINISHED, or FAILED/KILLED if logging itself is interrupted; its id file (output `run_id`) is
+  the handle later rules declare as input.
 - later rules: {"tracking": {...}, "runs": <input key of run-id files>, "artifacts": folder,
   "configs": [param names]}: every output goes into each of those runs under `folder`, the
   named params as JSON (config/<rule>.json), and the metrics the stage returned (non-finite
   ones left out).
 
-`tracking` is the DAG-level `tracking:` config ({uri, experiment}); uri null means the SQLite
-store `infra.paths.DEFAULT_STORE` under the project directory. With SQLite, every MLflow call
-holds an exclusive file lock beside the store, so parallel jobs never race on it.
+MLflow Model of a training run ("model": {"output", "name", "example", "registered_name",
+"alias"}): the Keras file of output `output` is logged with MLflow's Keras flavour as the
+run's model `name` ("model": `mlflow.pyfunc.load_model("runs:/<run id>/model")`; the plain
+.keras file stays beside it as the artifact model/model.keras), with a signature inferred from
+a few real input rows and the model's outputs on them (logits), and those rows as its input
+example. `example` says where the rows come from: {"input": a rule input, "encoding": "array"
+(rows of an npz array, reshaped to the model's input), "padded" (prepared IMDB reviews as
+padded word ids) or "bag_of_words" (the same reviews as binary word vectors), "rows": how many,
+plus the encoding's options}. With `registered_name` the model also becomes a version of that
+registered model, tagged with the run's tags and pointed at by `alias` (e.g.
+`models:/inputgrad-imdb_cnn@seed0`).
+
+Reruns: a new training run supersedes (closes and deletes) the earlier runs of the same model
+and seed, with their logged models (MLflow keeps deleted runs and models restorable until
+`mlflow gc`); their registry versions are deleted (the registry has no restorable delete), so
+the registry only ever holds versions of live runs, and the alias moves to the new version.
+
+`tracking` is the store part of the DAG-level `tracking:` config ({uri, experiment}); uri null
+means the SQLite store `infra.paths.DEFAULT_STORE` under the project directory. With SQLite,
+every MLflow call holds an exclusive file lock beside the store, so parallel jobs never race on
+it. With a tracking server (http, https) no lock is taken: the server and its database (e.g.
+PostgreSQL) serialise concurrent writes, which works across machines, and the experiment's
+artifacts go where the server keeps them (`mlflow server --artifacts-destination`).
+The experiment is tagged `mlflow.experimentKind: custom_model_development`, so the MLflow UI
+opens it as model training, not as a GenAI experiment.
 """
 
 from __future__ import annotations
@@ -23,16 +46,29 @@ import contextlib
 import fcntl
 import json
 import math
+import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
 from .errors import ConfigError
 from .io import write_text
 
+if TYPE_CHECKING:
+    import numpy as np
+
+# The experiment tag the MLflow UI reads to choose its view (its values are in the UI's code:
+# "custom_model_development" = model training, "genai_development" = GenAI).
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
 def resolve_uri(uri: str | None) -> str:
     """The tracking URI: the configured one, or the default SQLite store (absolute path)."""
     return uri or "sqlite:///" + str(Path(paths.DEFAULT_STORE).resolve())
+
+
+def is_server(uri: str | None) -> bool:
+    """True for a tracking server (http, https): no file lock, artifacts kept by the server."""
+    return resolve_uri(uri).split(":", 1)[0].lower() in ("http", "https")
 
 
 def check_location(uri: str | None, timeout: float = 5.0) -> None:
@@ -89,7 +125,8 @@ def flatten(cfg: dict, prefix: str = "") -> dict[str, str]:
 
 
 class Tracker:
-    """MlflowClient calls, each under a file lock when the store is a SQLite file."""
+    """MlflowClient calls, each under a file lock when the store is a SQLite file (never for a
+    tracking server)."""
 
     def __init__(self, uri: str | None = None) -> None:
         from mlflow.tracking import MlflowClient
@@ -116,12 +153,19 @@ class Tracker:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def ensure_experiment(self, name: str, artifact_root=None) -> str:
+        """The experiment's id, created if missing (artifacts under `artifact_root`, except on a
+        tracking server, which keeps them where it was told to), tagged as model training."""
         with self._locked():
             found = self.client.get_experiment_by_name(name)
             if found is not None:
+                for key, value in EXPERIMENT_KIND.items():
+                    if found.tags.get(key) != value:  # an experiment made before the tag
+                        self.client.set_experiment_tag(found.experiment_id, key, value)
                 return found.experiment_id
-            location = Path(artifact_root).resolve().as_uri() if artifact_root else None
-            return self.client.create_experiment(name, artifact_location=location)
+            location = (Path(artifact_root).resolve().as_uri()
+                        if artifact_root and not is_server(self.uri) else None)
+            return self.client.create_experiment(name, artifact_location=location,
+                                                 tags=EXPERIMENT_KIND)
 
     def create_run(self, experiment_id: str, run_name: str, tags: dict | None = None) -> str:
         with self._locked():
@@ -159,6 +203,29 @@ class Tracker:
         with self._locked():
             self.client.log_dict(run_id, obj, name)
 
+    def log_keras_model(self, run_id: str, model, example, name: str = "model",
+                        registered_name: str | None = None, alias: str | None = None,
+                        tags: dict | None = None):
+        """Log a Keras model into the (RUNNING) run as the MLflow Model `name`, Keras flavour,
+        with the signature inferred from `example` and the model's outputs on it, and
+        `example` as its input example; with `registered_name`, register it (a new version,
+        tagged `tags`, pointed at by `alias`). Returns MLflow's ModelInfo."""
+        import mlflow
+        from mlflow.models import infer_signature
+
+        signature = infer_signature(example, model.predict(example, verbose=0))
+        with self._locked(), using_uri(self.uri), mlflow.start_run(run_id=run_id):
+            # inside the resumed run: the model is logged into the run's experiment, linked
+            # to the run (`runs:/<id>/<name>`); leaving it ends the run FINISHED, as `finish`
+            info = mlflow.models.Model.log(
+                None, name=name, flavor=_KERAS_FLAVOR, model=model, signature=signature,
+                input_example=example, pip_requirements=_keras_requirements(),
+                registered_model_name=registered_name, tags=tags)
+            if registered_name and alias:
+                self.client.set_registered_model_alias(
+                    registered_name, alias, str(info.registered_model_version))
+        return info
+
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         with self._locked():
             self.client.set_terminated(run_id, status=status)
@@ -167,7 +234,9 @@ class Tracker:
         """Close (KILLED) and delete every other run of the experiment with the same tags (the
         same model and seed): a rerun leaves one run per model and seed, never a second
         FINISHED one, and no run of an interrupted job stays RUNNING. MLflow keeps deleted
-        runs restorable (`mlflow gc` removes them for good)."""
+        runs restorable (`mlflow gc` removes them for good). The MLflow Models those runs
+        logged are deleted with them (restorable alike), and their Model Registry versions are
+        deleted for good, so no registered version points at a deleted run."""
         if not tags:
             return []
         with self._locked():
@@ -178,10 +247,97 @@ class Tracker:
             for run in old:
                 if run.info.status == "RUNNING":
                     self.client.set_terminated(run.info.run_id, status="KILLED")
+                for version in self.client.search_model_versions(
+                        f"run_id = '{run.info.run_id}'"):
+                    self.client.delete_model_version(version.name, version.version)
+                for output in (run.outputs.model_outputs if run.outputs else None) or ():
+                    self.client.delete_logged_model(output.model_id)
                 self.client.delete_run(run.info.run_id)
             if old:
                 self.client.set_tag(run_id, "supersedes", ",".join(r.info.run_id for r in old))
         return [r.info.run_id for r in old]
+
+
+@contextlib.contextmanager
+def using_uri(uri: str):
+    """MLflow's fluent API (`log_model`, `pyfunc.load_model`, ...) pointed at `uri` for the
+    block."""
+    import mlflow
+
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(before)
+
+
+def _save_keras(path, **kwargs):
+    """`mlflow.keras.save_model`, with the model folder created first: MLflow 3.17 writes the
+    input example before creating it (mlflow/mlflow#16183, "log_model does not create the
+    necessary directory ... when input_example is not None")."""
+    import os
+
+    import mlflow.keras
+
+    os.makedirs(path, exist_ok=True)
+    mlflow.keras.save_model(path=path, **kwargs)
+
+
+# MLflow's Keras flavour for `Model.log` (what `mlflow.keras.log_model` calls), saving through
+# `_save_keras`; the MLmodel file is the Keras flavour's own (loader module mlflow.keras).
+_KERAS_FLAVOR = types.SimpleNamespace(__name__="mlflow.keras", save_model=_save_keras)
+
+
+def _keras_requirements() -> list[str]:
+    """The pins an MLflow Model of ours needs: Keras and the installed TensorFlow package
+    (tensorflow-cpu, or tensorflow with the [gpu] extra). Given explicitly, so MLflow does not
+    infer them by loading the model in a subprocess (slow, and under the SQLite lock)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = [f"keras=={version('keras')}"]
+    for dist in ("tensorflow", "tensorflow-cpu"):
+        try:
+            pins.append(f"{dist}=={version(dist)}")
+            break
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def example_rows(spec: dict, inputs: dict, input_shape) -> np.ndarray:
+    """A few real input rows for a model with input shape `input_shape` ((None, ...)), read
+    from the rule input `spec["input"]` as `spec["encoding"]` says (see the module docstring).
+    Rows are spread evenly over the file (both labels of the IMDB test split, which is sorted
+    by label), and built with the functions the training stages use."""
+    import numpy as np
+
+    path, rows = inputs[spec["input"]], int(spec.get("rows", 5))
+    encoding = spec["encoding"]
+    if encoding == "array":
+        with np.load(path) as arrays:
+            x = arrays[spec.get("array", "x_test")]
+            pick = np.linspace(0, len(x) - 1, min(rows, len(x))).round().astype(int)
+            x = x[pick]
+        return x.reshape(len(x), *input_shape[1:])
+    from ..data.arrays import Reviews, load_reviews
+
+    reviews = load_reviews(path)
+    pick = np.linspace(0, len(reviews) - 1, min(rows, len(reviews))).round().astype(int)
+    ids = [reviews.ids(i) for i in pick]
+    offsets = np.concatenate([[0], np.cumsum([len(v) for v in ids])])
+    flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+    if encoding == "padded":
+        from ..data.arrays import pad_reviews
+
+        subset = Reviews(flat, np.zeros_like(flat), offsets, reviews.review_id[pick],
+                         reviews.rating[pick], reviews.label[pick])
+        return pad_reviews(subset, int(input_shape[1]), int(spec.get("start_char", 1)))[0]
+    if encoding == "bag_of_words":
+        from ..sections.imdb_bow.compute import bag_of_words
+
+        return bag_of_words(flat, offsets, int(input_shape[1]), int(spec.get("index_from", 3)))
+    raise ValueError(f"unknown input-example encoding {encoding!r}")
 
 
 def read_id(path) -> str:
@@ -225,12 +381,27 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
         tracker.log_metrics(run_id, metrics)
         for key, folder in track["artifacts"].items():
             tracker.log_artifact(run_id, outputs[key], folder)
+        if track.get("model"):
+            _log_model(tracker, run_id, track["model"], inputs, outputs,
+                       track["run"].get("tags") or {})
         write_text(outputs["run_id"], run_id + "\n")
     except BaseException as err:
         tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
         raise
     tracker.finish(run_id)
     tracker.supersede(run_id, track["run"].get("tags") or {})  # model and seed, not provenance
+
+
+def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, tags) -> None:
+    """The saved Keras model of a training rule as an MLflow Model (see the module docstring)."""
+    import keras
+
+    model = keras.models.load_model(outputs[declared.get("output", "model")], compile=False)
+    example = example_rows(declared["example"], inputs, model.input_shape)
+    example = example.astype(model.inputs[0].dtype)  # the signature's dtype is the model's
+    tracker.log_keras_model(run_id, model, example, name=declared.get("name", "model"),
+                            registered_name=declared.get("registered_name"),
+                            alias=declared.get("alias"), tags=tags)
 
 
 def mlflow_experiment(inputs, outputs, params):
