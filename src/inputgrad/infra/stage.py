@@ -10,6 +10,7 @@ declared in its `track` param (`infra.tracking.record`), and errors: a named err
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
@@ -29,6 +30,16 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
+def tensorflow_threads(n: int) -> None:
+    """TensorFlow's thread pools sized to the job's threads (Snakemake's `threads`, 1 unless a
+    rule says otherwise), before TensorFlow is imported: with TensorFlow's default (one thread
+    per CPU in every job) two parallel jobs spin on each other's cores. A rule whose numbers
+    depend on the thread count pins it with param `tf_threads` (docs/determinism.md); an
+    environment variable set by the user wins."""
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(name, str(n))
+
+
 def main(smk, run) -> None:
     # SIGTERM (how Snakemake and schedulers stop jobs) unwinds like Ctrl-C, so a half-logged
     # MLflow run is closed as KILLED instead of staying RUNNING.
@@ -36,6 +47,7 @@ def main(smk, run) -> None:
     log = logs.setup(smk.log[0] if smk.log else None)
     inputs, outputs, params = named(smk.input), named(smk.output), named(smk.params)
     track = params.pop("track", None)
+    tensorflow_threads(params.pop("tf_threads", None) or smk.threads)
     if track and "run" in track:  # a training rule: note the machine before TF is imported
         from .provenance import describe
 
