@@ -30,6 +30,7 @@ rule train_imdb_cnn:
     params:
         cfg=no_figure(CNN),
         seed=seed_of,
+        tf_threads=CNN["train"]["threads"],
         track=track_training("imdb_cnn"),
     script:
         "../scripts/train_imdb_cnn.py"
