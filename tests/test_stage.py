@@ -3,6 +3,7 @@
 Namedlist, the rule's log, the declared tracking and named errors."""
 
 import logging
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -27,8 +28,10 @@ def namedlist(**entries) -> Namedlist:
 
 
 @pytest.fixture
-def fake_snakemake(tmp_path):
+def fake_snakemake(tmp_path, monkeypatch):
     """A rule `x` with one single and one list-valued input, one output and a log."""
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):  # main() sets them
+        monkeypatch.delenv(name, raising=False)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     smk = SimpleNamespace(
@@ -38,6 +41,7 @@ def fake_snakemake(tmp_path):
         params=namedlist(cfg={"top_k": 5}, seed=3),
         log=[str(tmp_path / "x.log")],
         rule="x",
+        threads=1,
     )
     yield smk
     for handler in root.handlers:  # main() pointed logging at the rule's log: undo that
@@ -126,3 +130,18 @@ def test_named_error_while_recording_is_one_line_too(fake_snakemake, monkeypatch
         stage.main(fake_snakemake, lambda inputs, outputs, params: None)
     assert log_lines(fake_snakemake) and "x: tracking.uri: cannot open" in log_lines(
         fake_snakemake)[-1]
+
+
+def test_tensorflow_threads_follow_the_job(fake_snakemake, monkeypatch):
+    seen = {}
+    stage.main(fake_snakemake, lambda i, o, p: seen.update(p))
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["TF_NUM_INTEROP_THREADS"] == "1"
+    # a rule that pins its count (the CNN's training) gets it, and the param is not passed on
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    fake_snakemake.params = namedlist(cfg={"top_k": 5}, tf_threads=2)
+    stage.main(fake_snakemake, lambda i, o, p: seen.update(p))
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "2" and "tf_threads" not in seen
+    # the user's environment wins
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "4")
+    stage.main(fake_snakemake, lambda i, o, p: None)
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "4"
