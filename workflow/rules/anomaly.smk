@@ -37,6 +37,8 @@ rule gradient_anomaly:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("gradient_anomaly"),
     params:
         cfg={"anomaly": ANOMALY["attribution"]["anomaly"], "data": ANOMALY["data"]},
         seed=seed_of,
@@ -69,6 +71,8 @@ rule grouped_deletion:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("grouped_deletion"),
     params:
         cfg={"grouped": ANOMALY["attribution"]["grouped"], "data": ANOMALY["data"]},
         seed=seed_of,
@@ -93,6 +97,8 @@ rule anomaly_seeds:
         results("logs/anomaly_seeds.log"),
     conda:
         ENV
+    resources:
+        **resources_of("anomaly_seeds"),
     params:
         cfg={"seeds": SEEDS},
         track=track("anomaly"),
@@ -115,6 +121,8 @@ rule anomaly_figure:
         results("logs/anomaly_figure.log"),
     conda:
         ENV
+    resources:
+        **resources_of("anomaly_figure"),
     params:
         cfg={"figure": ANOMALY["figure"]},
         track=track("figures"),

@@ -32,6 +32,8 @@ rule attribution_deletion:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("attribution_deletion"),
     params:
         cfg={k: CHECKS_ATTR[k] for k in ("digits", "deletion")},
         seed=seed_of,
@@ -59,6 +61,8 @@ rule attribution_sanity:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("attribution_sanity"),
     params:
         cfg={k: CHECKS_ATTR[k] for k in ("digits", "sanity")},
         seed=seed_of,
@@ -84,6 +88,8 @@ rule attribution_deletion_figure:
         results("benchmarks/attribution_deletion_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("attribution_deletion_figure"),
     params:
         cfg={"figure": CFG["checks"]["figure"]},
         track=track("checks"),
@@ -107,6 +113,8 @@ rule checks_seeds:
         results("logs/checks_seeds.log"),
     conda:
         ENV
+    resources:
+        **resources_of("checks_seeds"),
     params:
         cfg={"seeds": SEEDS},
         track=track("checks"),

@@ -2,10 +2,13 @@
 # tracking declarations and target lists. Rule files only use what is defined here.
 from pathlib import Path
 
+import yaml
+
 from inputgrad.infra.config import compose, validate_config
+from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
-from inputgrad.infra.tracking import check_location
+from inputgrad.infra.tracking import check_executor, check_location
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
@@ -37,6 +40,23 @@ validate_hyperparameters(
     CFG, workflow.source_path("../schemas/hyperparameters.schema.yaml"), HYDRA_DIR, ROOT
 )
 check_location(TRACKING["uri"])
+
+
+onstart:
+    # the executor is known only once the run starts, after the Snakefile is read; this runs
+    # before the first job (never in a dry run): SLURM & co. need a tracking server
+    check_executor(TRACKING["uri"], workflow.executor_plugin.name, workflow.local_exec)
+
+
+def resources_of(rule):
+    """A rule's resources (mem_mb, runtime in minutes, cpus_per_task): config/resources.yaml,
+    the one place these numbers live (measured by benchmarks/resources.py)."""
+    path = ROOT / "config" / "resources.yaml"
+    declared = (yaml.safe_load(path.read_text()) or {}).get(rule) or {}
+    missing = [k for k in ("mem_mb", "runtime", "cpus_per_task") if k not in declared]
+    if missing:
+        raise ConfigError(f"{path}: rule {rule} lacks {', '.join(missing)}")
+    return declared
 
 
 def results(path):

@@ -12,6 +12,8 @@ rule download:
         file="|".join(f.replace(".", r"\.") for f in RAW_FILES),
     conda:
         ENV
+    resources:
+        **resources_of("download"),
     params:
         cfg=config["download"],
     script:
@@ -30,6 +32,8 @@ rule prepare_mnist:
         results("benchmarks/prepare_mnist.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("prepare_mnist"),
     params:
         cfg={"canonical_counts": config["download"]["canonical_counts"]},
     script:
@@ -51,6 +55,8 @@ rule prepare_imdb:
         results("benchmarks/prepare_imdb.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("prepare_imdb"),
     params:
         cfg={
             "imdb": SHARED["data"]["imdb"],

@@ -26,6 +26,8 @@ rule train_imdb_bow_mlp:
     priority: 1
     conda:
         ENV
+    resources:
+        **resources_of("train_imdb_bow_mlp"),
     params:
         cfg=no_figure(BOW),
         seed=seed_of,
@@ -54,6 +56,8 @@ rule imdb_bow_gbar:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("imdb_bow_gbar"),
     params:
         cfg={
             "data": BOW["data"],
@@ -84,6 +88,8 @@ rule table2_words:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("table2_words"),
     params:
         cfg={
             "attribution": {k: BOW["attribution"][k] for k in ("top_k", "paper_words")},
@@ -111,6 +117,8 @@ rule bow_linear_agreement:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("bow_linear_agreement"),
     params:
         track=track("tables"),
     script:
@@ -142,6 +150,8 @@ rule table2_seeds:
         results("benchmarks/table2_seeds.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("table2_seeds"),
     params:
         cfg={
             "seeds": SEEDS,
@@ -171,6 +181,8 @@ rule imdb_bow_gbar_figure:
         results("benchmarks/imdb_bow_gbar_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("imdb_bow_gbar_figure"),
     params:
         cfg={"figure": BOW["figure"]},
         track=track("figures"),

@@ -27,6 +27,8 @@ rule train_imdb_cnn:
     priority: 3
     conda:
         ENV
+    resources:
+        **resources_of("train_imdb_cnn"),
     params:
         cfg=no_figure(CNN),
         seed=seed_of,
@@ -52,6 +54,8 @@ rule imdb_cnn_word_gradients:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("imdb_cnn_word_gradients"),
     params:
         cfg={
             "model": CNN["model"],
@@ -86,6 +90,8 @@ rule table1_expressions:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("table1_expressions"),
     params:
         cfg={
             "model": {"maxlen": CNN["model"]["maxlen"]},
@@ -124,6 +130,8 @@ rule table1_seeds:
         results("benchmarks/table1_seeds.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("table1_seeds"),
     params:
         cfg={
             "seeds": SEEDS,
@@ -160,6 +168,8 @@ rule table1_expressions_figure:
         results("benchmarks/table1_expressions_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("table1_expressions_figure"),
     params:
         cfg={
             "figure": CNN["figure"],

@@ -25,6 +25,8 @@ rule train_mnist:
     priority: 2
     conda:
         ENV
+    resources:
+        **resources_of("train_mnist"),
     params:
         cfg=lambda wc: {k: CFG[wc.model][k] for k in ("model", "train")},
         seed=seed_of,
@@ -49,6 +51,8 @@ rule mnist_jacobian:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("mnist_jacobian"),
     params:
         cfg=lambda wc: {k: CFG[wc.model][k] for k in ("model", "attribution")},
         track=track("attributions", configs=("cfg",)),
@@ -70,6 +74,8 @@ rule mnist_logreg_weights:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("mnist_logreg_weights"),
     params:
         track=track("attributions"),
     script:
@@ -100,6 +106,8 @@ rule mnist_jacobian_table:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("mnist_jacobian_table"),
     params:
         track=track("tables", runs="run_ids"),
     script:
@@ -125,6 +133,8 @@ rule mnist_jacobian_figure:
         results("benchmarks/mnist_jacobian_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("mnist_jacobian_figure"),
     params:
         cfg={"figure": CFG["mnist_mlp"]["figure"]},
         track=track("figures", runs="run_ids"),
@@ -151,6 +161,8 @@ rule mnist_seeds:
         results("benchmarks/mnist_seeds.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("mnist_seeds"),
     params:
         cfg={"seeds": SEEDS},
         track=track("tables", runs="run_ids"),
@@ -177,6 +189,8 @@ rule mnist_jacobian_variants_figure:
         results("benchmarks/mnist_jacobian_variants_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("mnist_jacobian_variants_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": CFG["mnist_mlp"]["figure"]},
         track=track("figures", runs="run_ids"),

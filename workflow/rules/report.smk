@@ -53,6 +53,8 @@ rule paper_report:
         results("benchmarks/paper_report.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("paper_report"),
     params:
         # figure styles left out: a style change reruns its figure (and so this report via
         # the new PNG), but is no result to show here

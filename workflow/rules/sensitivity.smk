@@ -36,6 +36,8 @@ rule taylor_validity:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("taylor_validity"),
     params:
         cfg={
             "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "taylor")},
@@ -68,6 +70,8 @@ rule fgsm_robustness:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("fgsm_robustness"),
     params:
         cfg={"attribution": {k: SENS_ATTR[k] for k in ("batch_size", "fgsm")}},
         seed=seed_of,
@@ -96,6 +100,8 @@ rule bow_word_flips:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("bow_word_flips"),
     params:
         cfg={
             "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "word_flips")},
@@ -130,6 +136,8 @@ rule cnn_word_substitutions:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("cnn_word_substitutions"),
     params:
         cfg={
             "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "word_substitutions")},
@@ -159,6 +167,8 @@ rule sensitivity_seeds:
         results("logs/sensitivity_seeds.log"),
     conda:
         ENV
+    resources:
+        **resources_of("sensitivity_seeds"),
     params:
         cfg={
             "seeds": SEEDS,
@@ -190,6 +200,8 @@ rule taylor_validity_figure:
         results("benchmarks/taylor_validity_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("taylor_validity_figure"),
     params:
         cfg={
             "seeds": SEEDS,
@@ -218,6 +230,8 @@ rule fgsm_robustness_figure:
         results("benchmarks/fgsm_robustness_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("fgsm_robustness_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": SENS["figure"]},
         track=track("figures"),

@@ -34,6 +34,8 @@ rule text_faithfulness:
     priority: 1
     conda:
         ENV
+    resources:
+        **resources_of("text_faithfulness"),
     params:
         cfg={"attribution": TEXT["attribution"], "data": TEXT["data"]},
         seed=seed_of,
@@ -65,6 +67,8 @@ rule bow_faithfulness:
         seed=r"\d+",
     conda:
         ENV
+    resources:
+        **resources_of("bow_faithfulness"),
     params:
         cfg={"attribution": TEXT["attribution"], "data": TEXT["data"]},
         seed=seed_of,
@@ -94,6 +98,8 @@ rule text_faithfulness_seeds:
         results("benchmarks/text_faithfulness_seeds.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("text_faithfulness_seeds"),
     params:
         cfg={"seeds": SEEDS, "attribution": TEXT["attribution"]},
         track=track("tables"),
@@ -120,6 +126,8 @@ rule text_faithfulness_figure:
         results("benchmarks/text_faithfulness_figure.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("text_faithfulness_figure"),
     params:
         cfg={
             "figure": TEXT["figure"],

@@ -10,6 +10,8 @@ rule mlflow_experiment:
         results("benchmarks/mlflow_experiment.tsv")
     conda:
         ENV
+    resources:
+        **resources_of("mlflow_experiment"),
     params:
         tracking=STORE,
     script:

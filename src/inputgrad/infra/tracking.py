@@ -83,6 +83,23 @@ def check_location(uri: str | None, timeout: float = 5.0) -> None:
                               else resolved.split(":", 1)[1]), resolved)
 
 
+def check_executor(uri: str | None, executor: str, local: bool) -> None:
+    """Before any job, under an executor that runs jobs on other machines (SLURM, ...): the
+    store must be a tracking server (or a database URI), not SQLite or a file store; raise
+    ConfigError naming `tracking.uri` and saying why otherwise."""
+    resolved = resolve_uri(uri)
+    scheme = resolved.split(":", 1)[0].lower() if ":" in resolved else "file"  # a bare path
+    if local or scheme not in ("sqlite", "file"):
+        return
+    store = ("a SQLite store takes a local file lock, which does not work across nodes (NFS), "
+             "and SQLite is not a multi-writer server" if scheme == "sqlite" else
+             "a file store has no lock and no server to order concurrent writes")
+    raise ConfigError(
+        f"config key 'tracking.uri': the {executor} executor runs jobs on other nodes; "
+        f"{resolved} is not usable there: {store}. Start an MLflow tracking server (README, "
+        "'Shared tracking server') and set tracking.uri: http://host:port")
+
+
 def _check_creatable(path: Path, uri: str) -> None:
     import os
 
