@@ -6,17 +6,18 @@ Usage (repo root):
 Reads every benchmark TSV under the given folders (default results/benchmarks; give several,
 e.g. two full runs, to take the maximum over all of them), credits each file to the rule whose
 `benchmark:` pattern (workflow/rules/*.smk) it matches, and prints one Markdown row per rule
-that runs a job: how many files, the largest wall time (s), peak memory (max_rss, MB) and mean
-busy cores (cpu_time / s), the resources those measurements call for, and what
-config/resources.yaml declares. With --write, config/resources.yaml is rewritten with the
-derived numbers of every measured rule (rules without a measurement keep their entry and its
-comment).
+that runs a job: how many files, the largest wall time (s), peak memory (max_rss, MB) and busy
+cores (cpu_time / s), what those measurements call for, and what config/resources.yaml
+declares. With --write, config/resources.yaml is rewritten with the derived numbers of every
+measured rule (rules without a measurement keep their entry and its comment).
 
 Derived from the largest measurement of a rule (`HEADROOM` below):
-- mem_mb = 1.5 x max_rss + the Snakemake processes around the job inside a SLURM job, rounded
-  up to 100 MB;
-- runtime (minutes) = 2 x wall seconds + the job's Snakemake start-up, rounded up, at least 1;
-- cpus_per_task = mean busy cores (cpu_time / s), rounded, at least 1.
+- mem_mb = 1.5 x max_rss + the two Snakemake processes around a job inside a SLURM job,
+  rounded up to 100 MB;
+- runtime (minutes) = 2 x wall seconds + their start-up, rounded up, at least 1.
+cpus_per_task is not measured but set: it is the number of TensorFlow threads the job runs
+(infra.stage sizes TensorFlow's thread pools to it; 1 unless the rule pins `tf_threads` and
+passes the same number to `resources_of`), shown here with the measured busy cores beside it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "workflow" / "rules"
 DECLARED = ROOT / "config" / "resources.yaml"
-KEYS = ("mem_mb", "runtime", "cpus_per_task")
+KEYS = ("mem_mb", "runtime")
 HEADROOM = {
     "mem_factor": 1.5,
     # the two Snakemake processes around every job on a SLURM node, measured by `sacct` in the
@@ -48,8 +49,9 @@ HEADROOM = {
 }
 
 
-def rules() -> dict[str, str | None]:
-    """Every rule that runs a job (script, shell, run, ...) -> its benchmark pattern or None."""
+def rules() -> dict[str, dict]:
+    """Every rule that runs a job (script, shell, run, ...) -> {"pattern": its benchmark
+    pattern or None, "threads": the `threads=` it passes to resources_of, "1" if none}."""
     found = {}
     for smk in sorted(RULES_DIR.glob("*.smk")):
         for block in re.split(r"^(?=rule \w+:)", smk.read_text(), flags=re.M):
@@ -58,7 +60,9 @@ def rules() -> dict[str, str | None]:
                                          re.M):
                 continue
             pattern = re.search(r"^\s+benchmark:\s*\n\s+results\(\s*f?\"([^\"]+)\"", block, re.M)
-            found[name.group(1)] = pattern.group(1) if pattern else None
+            threads = re.search(r"resources_of\(\"\w+\",\s*threads=(.+?)\),?\s*$", block, re.M)
+            found[name.group(1)] = {"pattern": pattern.group(1) if pattern else None,
+                                    "threads": threads.group(1) if threads else "1"}
     return found
 
 
@@ -75,9 +79,10 @@ def literal_length(pattern: str) -> int:
     return len(re.sub(r"\{\w+\}", "", pattern))
 
 
-def measurements(folders: list[Path], patterns: dict[str, str | None]) -> pd.DataFrame:
+def measurements(folders: list[Path], found: dict[str, dict]) -> pd.DataFrame:
     """One row per benchmark file: rule, file, s, max_rss (MB), cores (cpu_time / s)."""
-    regexes = {rule: pattern_regex(p) for rule, p in patterns.items() if p}
+    patterns = {rule: info["pattern"] for rule, info in found.items() if info["pattern"]}
+    regexes = {rule: pattern_regex(p) for rule, p in patterns.items()}
     rows, unmatched = [], []
     for folder in folders:
         for tsv in sorted(folder.rglob("*.tsv")):
@@ -85,9 +90,9 @@ def measurements(folders: list[Path], patterns: dict[str, str | None]) -> pd.Dat
             hits = [rule for rule, rx in regexes.items() if rx.fullmatch(rel)]
             # mnist_jacobian_table_seed0.tsv also fits mnist_jacobian_{model}_seed{seed}.tsv:
             # the most specific pattern (most characters outside wildcards) wins
-            hits = sorted(hits, key=lambda rule: -literal_length(patterns[rule]))
-            if len(hits) > 1 and literal_length(patterns[hits[0]]) > literal_length(
-                    patterns[hits[1]]):
+            hits.sort(key=lambda rule: -literal_length(patterns[rule]))
+            if len(hits) > 1 and (literal_length(patterns[hits[0]])
+                                  > literal_length(patterns[hits[1]])):
                 hits = hits[:1]
             if len(hits) != 1:
                 unmatched.append(f"{tsv} ({'rules ' + ', '.join(hits) if hits else 'no rule'})")
@@ -102,22 +107,21 @@ def measurements(folders: list[Path], patterns: dict[str, str | None]) -> pd.Dat
     return pd.DataFrame(rows, columns=["rule", "file", "s", "max_rss", "cores"])
 
 
-def derive(s: float, max_rss: float, cores: float) -> dict[str, int]:
+def derive(s: float, max_rss: float) -> dict[str, int]:
     h = HEADROOM
     mem = math.ceil((h["mem_factor"] * max_rss + h["job_overhead_mb"]) / 100) * 100
     runtime = max(1, math.ceil((h["time_factor"] * s + h["job_overhead_s"]) / 60))
-    return {"mem_mb": int(mem), "runtime": int(runtime), "cpus_per_task": max(1, round(cores))}
+    return {"mem_mb": int(mem), "runtime": int(runtime)}
 
 
-def summary(measured: pd.DataFrame, patterns: dict, declared: dict) -> pd.DataFrame:
+def summary(measured: pd.DataFrame, found: dict, declared: dict) -> pd.DataFrame:
     rows = []
-    for rule in patterns:
+    for rule, info in found.items():
         mine = measured[measured.rule == rule]
-        row = {"rule": rule, "files": len(mine)}
+        row = {"rule": rule, "files": len(mine), "threads": info["threads"]}
         if len(mine):
             row.update(s=mine.s.max(), max_rss=mine.max_rss.max(), cores=mine.cores.max())
-            row.update({f"derived_{k}": v for k, v in
-                        derive(row["s"], row["max_rss"], row["cores"]).items()})
+            row.update({f"derived_{k}": v for k, v in derive(row["s"], row["max_rss"]).items()})
         decl = declared.get(rule) or {}
         row.update({f"declared_{k}": decl.get(k) for k in KEYS})
         rows.append(row)
@@ -125,11 +129,11 @@ def summary(measured: pd.DataFrame, patterns: dict, declared: dict) -> pd.DataFr
 
 
 def status(row) -> str:
+    if any(pd.isna(row[f"declared_{k}"]) for k in KEYS):
+        return "NOT DECLARED"
     if not row["files"]:
         return "not measured"
-    if any(pd.isna(row[f"declared_{k}"]) for k in KEYS):
-        return "not declared"
-    short = [k for k in ("mem_mb", "runtime")
+    short = [k for k in KEYS
              if row[f"declared_{k}"] < (row["max_rss"] if k == "mem_mb" else row["s"] / 60)]
     if short:
         return "BELOW MEASURED: " + ", ".join(short)
@@ -139,19 +143,23 @@ def status(row) -> str:
 
 def markdown(table: pd.DataFrame) -> str:
     def num(v, fmt="{:.0f}"):
-        return "" if pd.isna(v) else fmt.format(v)
+        return "" if v is None or pd.isna(v) else fmt.format(v)
 
-    lines = ["| rule | files | max s | max RSS MB | cores | declared mem_mb / runtime min / "
-             "cpus | derived from measurement | status |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| rule | files | max s | max RSS MB | busy cores | declared mem_mb / runtime min "
+             "| derived | cpus_per_task | status |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         declared = " / ".join(num(r[f"declared_{k}"]) for k in KEYS)
-        derived = (" / ".join(num(r[f"derived_{k}"]) for k in KEYS)
-                   if r["files"] else "")
+        derived = " / ".join(num(r[f"derived_{k}"]) for k in KEYS) if r["files"] else ""
+        threads = r["threads"] if r["threads"] == "1" else f"`{r['threads']}`"
         lines.append(f"| {r['rule']} | {r['files']} | {num(r.get('s'), '{:.1f}')} | "
-                     f"{num(r.get('max_rss'))} | {num(r.get('cores'), '{:.2f}')} | {declared} | "
-                     f"{derived} | {status(r)} |")
+                     f"{num(r.get('max_rss'))} | {num(r.get('cores'), '{:.2f}')} | {declared} "
+                     f"| {derived} | {threads} | {status(r)} |")
     return "\n".join(lines)
+
+
+def load_declared() -> dict:
+    return (yaml.safe_load(DECLARED.read_text()) or {}) if DECLARED.exists() else {}
 
 
 def write(table: pd.DataFrame, folders: list[Path]) -> None:
@@ -171,8 +179,8 @@ def write(table: pd.DataFrame, folders: list[Path]) -> None:
     for _, r in table.iterrows():
         if r["files"]:
             values = {k: int(r[f"derived_{k}"]) for k in KEYS}
-            comment = (f"# {r['files']} runs: max {r['s']:.0f} s, {r['max_rss']:.0f} MB, "
-                       f"{r['cores']:.2f} cores")
+            comment = (f"# {r['files']} jobs: max {r['s']:.0f} s, {r['max_rss']:.0f} MB, "
+                       f"{r['cores']:.2f} busy cores")
         elif r["rule"] in declared:
             values = {k: declared[r["rule"]][k] for k in KEYS}
             comment = comments.get(r["rule"], "# not measured")
@@ -184,10 +192,6 @@ def write(table: pd.DataFrame, folders: list[Path]) -> None:
     print(f"wrote {DECLARED}", file=sys.stderr)
 
 
-def load_declared() -> dict:
-    return (yaml.safe_load(DECLARED.read_text()) or {}) if DECLARED.exists() else {}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="*", type=Path,
@@ -195,13 +199,13 @@ def main(argv=None) -> int:
     parser.add_argument("--write", action="store_true",
                         help="rewrite config/resources.yaml from the measurements")
     args = parser.parse_args(argv)
-    patterns = rules()
-    table = summary(measurements(args.folders, patterns), patterns, load_declared())
+    found = rules()
+    table = summary(measurements(args.folders, found), found, load_declared())
     if args.write:
         write(table, args.folders)
-        table = summary(measurements(args.folders, patterns), patterns, load_declared())
+        table = summary(measurements(args.folders, found), found, load_declared())
     print(markdown(table))
-    extra = sorted(set(load_declared()) - set(patterns))
+    extra = sorted(set(load_declared()) - set(found))
     if extra:
         print(f"\n{DECLARED.name} names rules that do not exist: {', '.join(extra)}")
     return 0

@@ -28,7 +28,7 @@ rule train_imdb_cnn:
     conda:
         ENV
     resources:
-        **resources_of("train_imdb_cnn"),
+        **resources_of("train_imdb_cnn", threads=CNN["train"]["threads"]),
     params:
         cfg=no_figure(CNN),
         seed=seed_of,
