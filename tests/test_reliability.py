@@ -96,7 +96,13 @@ def start(work, mirror):
     log = open(work / "snakemake.out", "a")
     return subprocess.Popen([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(work),
                              "--cores", "2"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_sigint)
+
+
+def default_sigint():
+    """SIGINT as at a terminal. A shell without job control starts background commands with
+    SIGINT ignored, and children inherit that: the suite run with `&` would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_training(work, proc, timeout=600):

@@ -77,3 +77,19 @@ def test_progress_log_reports_every_tenth_with_several_steps_per_call(caplog):
     shares = [r.getMessage().split("%")[0].split(":")[-1].strip() for r in caplog.records
               if "% of" in r.getMessage()]
     assert len(shares) == 10 and shares[-1] == "100", shares
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_test_metrics_are_an_evaluation_of_the_final_weights(validate):
+    """With validation on the test set the test metrics are fit's last validation, which is an
+    evaluation of the final weights at the training batch size; without it, evaluate runs."""
+    _, result = trained("imdb_cnn", 1, validate=validate)
+    seed_everything(5)  # the same training again, then a plain evaluation of its weights
+    net = build(DATA["imdb_cnn"])
+    data = toy_data("imdb_cnn")
+    fit(net, data, {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 2,
+                    "validate": validate, "steps_per_execution": 1})
+    evaluated = net.evaluate(data["x_test"], data["y_test"], batch_size=16 if validate else 1024,
+                             verbose=0, return_dict=True)
+    assert {k: v for k, v in result["metrics"].items() if k != "train_seconds"} == {
+        f"test_{k}": float(v) for k, v in evaluated.items()}
