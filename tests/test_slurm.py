@@ -164,7 +164,7 @@ def slurm_run(slurm_cluster, mlflow_server, smoke_run, tmp_path_factory):
     """The smoke workflow through SLURM, tracking on the server, on the synthetic data of the
     suite's local smoke run (conftest's `smoke_run`: the default profile, SQLite, --cores 4 on
     this 2-core machine), which it is compared with: reusing that run keeps CI short. One seed
-    (the local run's first): every rule still runs as a SLURM job (51 jobs), and on one 2-CPU
+    (the local run's first): every rule still runs as a SLURM job (46 jobs), and on one 2-CPU
     node each job's own Snakemake start-up costs ~10 s, so 3 seeds (92 jobs) took 801 s."""
     from mlflow.tracking import MlflowClient
 
