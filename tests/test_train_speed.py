@@ -87,8 +87,14 @@ def test_test_metrics_are_an_evaluation_of_the_final_weights(validate):
     seed_everything(5)  # the same training again, then a plain evaluation of its weights
     net = build(DATA["imdb_cnn"])
     data = toy_data("imdb_cnn")
+    calls = []
+    evaluate = net.evaluate
+    net.evaluate = lambda *a, **k: calls.append(k.get("batch_size")) or evaluate(*a, **k)
     fit(net, data, {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "epochs": 2,
                     "validate": validate, "steps_per_execution": 1})
+    del net.evaluate
+    # one pass over the test set per epoch when validating (fit's own), one after fit otherwise
+    assert len(calls) == (2 if validate else 1), calls
     evaluated = net.evaluate(data["x_test"], data["y_test"], batch_size=16 if validate else 1024,
                              verbose=0, return_dict=True)
     assert {k: v for k, v in result["metrics"].items() if k != "train_seconds"} == {

@@ -48,15 +48,18 @@ onstart:
     check_executor(TRACKING["uri"], workflow.executor_plugin.name, workflow.local_exec)
 
 
+RESOURCES_FILE = ROOT / "config" / "resources.yaml"
+RESOURCES = yaml.safe_load(RESOURCES_FILE.read_text()) or {}
+
+
 def resources_of(rule, threads=1):
     """A rule's resources: mem_mb and runtime (minutes) from config/resources.yaml, the one
     place these numbers live (measured by benchmarks/resources.py), and cpus_per_task, the
     TensorFlow threads its job runs (infra.stage: 1, or the rule's pinned `tf_threads`)."""
-    path = ROOT / "config" / "resources.yaml"
-    declared = (yaml.safe_load(path.read_text()) or {}).get(rule) or {}
+    declared = RESOURCES.get(rule) or {}
     missing = [k for k in ("mem_mb", "runtime") if k not in declared]
     if missing:
-        raise ConfigError(f"{path}: rule {rule} lacks {', '.join(missing)}")
+        raise ConfigError(f"{RESOURCES_FILE}: rule {rule} lacks {', '.join(missing)}")
     return {"mem_mb": declared["mem_mb"], "runtime": declared["runtime"], "cpus_per_task": threads}
 
 
