@@ -24,6 +24,12 @@ reference   the full training path (`core.train.train_stage`, the configured hyp
             configured, each against the model files a run of the code before the speed-ups
             wrote on this machine (`--reference DIR`, holding <model>/seed<seed>/): weights,
             metrics.json and history.csv compared; wall and process-CPU seconds of the stage.
+pipeline    the input pipeline `fit` hands Keras: Keras's own array pipeline as `fit(x, y)`
+            builds it (tf.data autotuning on) against the same pipeline with autotuning off
+            (core.train.arrays, today). Each trains the configured epochs from the same seed
+            (`--rounds` times, interleaved); fit_s: wall seconds of `fit`, cpu_s its process
+            CPU; stall_s = fit_s(tuned) - fit_s(untuned). Set the rule's threads
+            (TF_NUM_INTRAOP_THREADS=2 for imdb_cnn, 1 for the others) to match the workflow.
 """
 
 from __future__ import annotations
@@ -285,12 +291,57 @@ def train_and_compare(cfg, data, seed, ref: Path) -> dict:
                 "test_accuracy": metrics["test_accuracy"]}
 
 
+def part_pipeline(args, name, cfg, data) -> list[dict]:
+    """fit as configured, through Keras's tuned pipeline and through core.train.arrays."""
+    import inputgrad.core.train as core_train
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    untuned = core_train.arrays
+
+    def tuned(x, y, batch_size, shuffle):
+        return ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
+
+    runs = {"keras (autotuned)": [], "untuned (today)": []}
+    for _ in range(args.rounds):
+        for label, pipeline in (("keras (autotuned)", tuned), ("untuned (today)", untuned)):
+            core_train.arrays = pipeline
+            try:
+                runs[label].append(fit_once(cfg, data, args.seed))
+            finally:
+                core_train.arrays = untuned
+    base = runs["keras (autotuned)"][0]
+    rows = []
+    for label, results in runs.items():
+        best = min(results, key=lambda r: r["fit_s"])
+        same, diff = compare(base["weights"], best["weights"])
+        rows.append({"model": name, "pipeline": label, "fit_s": best["fit_s"],
+                     "cpu_s": best["cpu_s"], "weights_identical": same, "max_abs_diff": diff,
+                     "history_identical": best["history"] == base["history"]})
+    rows[-1]["stall_s"] = rows[0]["fit_s"] - rows[1]["fit_s"]
+    print(rows, flush=True)
+    return rows
+
+
+def fit_once(cfg, data, seed) -> dict:
+    from inputgrad.core.models import build
+    from inputgrad.core.seeding import seed_everything
+    from inputgrad.core.train import fit
+
+    seed_everything(seed)
+    model = build(cfg["model"])
+    start, cpu_start = time.perf_counter(), time.process_time()
+    result = fit(model, data, cfg["train"])
+    return {"fit_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start,
+            "weights": model.get_weights(), "history": result["history"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "results/data"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--part", nargs="+", default=["steps", "validation"],
-                        choices=["steps", "validation", "progress", "threads", "reference"])
+                        choices=["steps", "validation", "progress", "threads", "reference",
+                                 "pipeline"])
     parser.add_argument("--models", nargs="+", default=["mnist_mlp", "imdb_cnn"], choices=MODELS)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps", type=int, nargs="+", default=[1, 8, 32, 64])
@@ -320,7 +371,7 @@ def main() -> None:
             else:
                 tables[part] += globals()[f"part_{part}"](args, name, cfg, data)
     for part, rows in tables.items():
-        epochs = "configured" if part == "reference" else args.epochs
+        epochs = "configured" if part in ("reference", "pipeline") else args.epochs
         print(f"\n## {part} (seed {args.seed}, {epochs} epochs; {os.cpu_count()} CPUs)\n")
         print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4g"))
 

@@ -85,3 +85,26 @@ def test_compose_shared_and_smoke(tmp_path):
     assert compose(tmp_path, "toy", overrides=["train.epochs=3"])["train"]["epochs"] == 3
     with pytest.raises(ConfigError, match="profile"):
         compose(tmp_path, "toy", "tiny")
+
+
+def test_a_rule_without_declared_resources_stops_the_dry_run_naming_it(tmp_path):
+    """config/resources.yaml is the one home of memory and time per rule: a rule missing there
+    stops Snakemake before any job, naming the file and the rule."""
+    import shutil
+
+    from workflow_utils import snakemake
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for part in ("Snakefile", "workflow", "config", "environment.yml"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
+        copy(ROOT / part, repo / part)
+    resources = repo / "config" / "resources.yaml"
+    kept = [line for line in resources.read_text().splitlines()
+            if not line.startswith("paper_report:")]
+    resources.write_text("\n".join(kept) + "\n")
+    code, out = snakemake(tmp_path / "work", "-n", "--cores", "1", snakefile=repo / "Snakefile",
+                          check=False)
+    assert code != 0
+    assert f"{resources}: rule paper_report lacks mem_mb, runtime" in out
+    assert not (tmp_path / "work" / "results").exists()

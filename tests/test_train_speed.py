@@ -99,3 +99,19 @@ def test_test_metrics_are_an_evaluation_of_the_final_weights(validate):
                              verbose=0, return_dict=True)
     assert {k: v for k, v in result["metrics"].items() if k != "train_seconds"} == {
         f"test_{k}": float(v) for k, v in evaluated.items()}
+
+
+@pytest.mark.parametrize("model", ["mnist_mlp", "imdb_cnn"])
+def test_untuned_input_pipeline_gives_the_weights_of_plain_fit(model):
+    """`fit` hands Keras its own array pipeline with tf.data autotuning off (no stall when an
+    iterator is deleted); weights, history and test metrics equal Keras's `fit(x, y)`."""
+    from inputgrad.core.train import compile_model
+
+    data = toy_data(model)
+    ours, result = trained(model, 1, validate=True)  # 2 epochs of batch 16, seed 5
+    seed_everything(5)
+    net = compile_model(build(DATA[model]), {"optimizer": "adam", "learning_rate": 0.01})
+    plain = net.fit(data["x_train"], data["y_train"], batch_size=16, epochs=2,
+                    validation_data=(data["x_test"], data["y_test"]), shuffle=True, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(ours, net.get_weights(), strict=True))
+    assert result["history"] == {k: [float(x) for x in v] for k, v in plain.history.items()}

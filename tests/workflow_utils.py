@@ -11,11 +11,11 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SMOKE_CONFIG = ROOT / ".test" / "config"
 
 
-def snakemake(workdir, *args, mirror=None, check=True, timeout=1500):
+def snakemake(workdir, *args, mirror=None, check=True, timeout=1500, snakefile=None):
     """Run the workflow with `workdir` as the project directory. The Snakefile reads
     config/config.yaml from the working directory, so the project gets a copy of the smoke
     config (.test/config/) unless it has a config/ already; Hydra configs stay in the
-    repository (DAG key `hydra_dir`)."""
+    repository (DAG key `hydra_dir`). `snakefile`: another copy of the workflow."""
     workdir = Path(workdir)
     if not (workdir / "config").exists():
         shutil.copytree(SMOKE_CONFIG, workdir / "config")
@@ -23,7 +23,7 @@ def snakemake(workdir, *args, mirror=None, check=True, timeout=1500):
     env.pop("INPUTGRAD_DATA_MIRROR", None)
     if mirror is not None:
         env["INPUTGRAD_DATA_MIRROR"] = str(mirror)
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(workdir), *args]
+    cmd = [SNAKEMAKE, "-s", str(snakefile or ROOT / "Snakefile"), "-d", str(workdir), *args]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     if check and proc.returncode != 0:

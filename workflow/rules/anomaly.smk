@@ -95,6 +95,8 @@ rule anomaly_seeds:
         md=results("tables/anomaly_seeds.md"),
     log:
         results("logs/anomaly_seeds.log"),
+    benchmark:
+        results("benchmarks/anomaly_seeds.tsv")
     conda:
         ENV
     resources:
@@ -119,6 +121,8 @@ rule anomaly_figure:
         pdf=results("figures/anomaly_figure.pdf"),
     log:
         results("logs/anomaly_figure.log"),
+    benchmark:
+        results("benchmarks/anomaly_figure.tsv")
     conda:
         ENV
     resources:

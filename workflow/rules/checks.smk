@@ -111,6 +111,8 @@ rule checks_seeds:
         md=results("tables/checks_seeds.md"),
     log:
         results("logs/checks_seeds.log"),
+    benchmark:
+        results("benchmarks/checks_seeds.tsv")
     conda:
         ENV
     resources:

@@ -165,6 +165,8 @@ rule sensitivity_seeds:
         md=results("tables/sensitivity_seeds.md"),
     log:
         results("logs/sensitivity_seeds.log"),
+    benchmark:
+        results("benchmarks/sensitivity_seeds.tsv")
     conda:
         ENV
     resources:

@@ -68,15 +68,38 @@ class ProgressLog(keras.callbacks.Callback):
         log.info("epoch %d done after %.0f s: %s", epoch + 1, time.time() - self.t0, shown)
 
 
+def arrays(x, y, batch_size: int, shuffle: bool):
+    """Keras's own input pipeline for in-memory arrays (what `fit(x, y)` builds), with
+    tf.data's autotuning off. Its background thread sleeps in growing intervals (up to 60 s),
+    and TensorFlow waits for it to wake when an iterator is deleted: a 14-16 s stall at the end
+    of every CNN training here, and 2 s for the MNIST MLP (benchmarks/training_speed.py). The
+    batches, their order and so the weights are the same bytes (tests/test_train_speed.py);
+    only the pipeline's parallelism is fixed instead of tuned, which costs nothing here (it
+    slices arrays already in memory)."""
+    import tensorflow as tf
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    class Untuned(ArrayDataAdapter):
+        def get_tf_dataset(self):
+            options = tf.data.Options()
+            options.autotune.enabled = False
+            return super().get_tf_dataset().with_options(options)
+
+    return Untuned(x, y, batch_size=batch_size, shuffle=shuffle)
+
+
 def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
     """Train on data["x_train"], data["y_train"]; returns the per-epoch history and the
     final test metrics (evaluated on data["x_test"], data["y_test"])."""
     compile_model(model, train_cfg, execution_steps(train_cfg, len(data["x_train"])))
-    validation = (data["x_test"], data["y_test"]) if train_cfg.get("validate", True) else None
+    batch = train_cfg["batch_size"]
+    validation = None
+    if train_cfg.get("validate", True):
+        validation = (arrays(data["x_test"], data["y_test"], batch, shuffle=False),)
     start = time.time()
     history = model.fit(
-        data["x_train"], data["y_train"], batch_size=train_cfg["batch_size"],
-        epochs=train_cfg["epochs"], validation_data=validation, shuffle=True, verbose=0,
+        arrays(data["x_train"], data["y_train"], batch, shuffle=True),
+        epochs=train_cfg["epochs"], validation_data=validation, verbose=0,
         callbacks=[ProgressLog(), *callbacks],
     )
     train_seconds = time.time() - start
