@@ -26,7 +26,7 @@ reference   the full training path (`core.train.train_stage`, the configured hyp
             metrics.json and history.csv compared; wall and process-CPU seconds of the stage.
 pipeline    the input pipeline `fit` hands Keras: Keras's own array pipeline as `fit(x, y)`
             builds it (tf.data autotuning on) against the same pipeline with autotuning off
-            (core.train.arrays, today). Each trains the configured epochs from the same seed
+            (core.train.array_input, today). Each trains the configured epochs from the same seed
             (`--rounds` times, interleaved); fit_s: wall seconds of `fit`, cpu_s its process
             CPU; stall_s = fit_s(tuned) - fit_s(untuned). Set the rule's threads
             (TF_NUM_INTRAOP_THREADS=2 for imdb_cnn, 1 for the others) to match the workflow.
@@ -292,11 +292,12 @@ def train_and_compare(cfg, data, seed, ref: Path) -> dict:
 
 
 def part_pipeline(args, name, cfg, data) -> list[dict]:
-    """fit as configured, through Keras's tuned pipeline and through core.train.arrays."""
-    import inputgrad.core.train as core_train
+    """fit as configured, through Keras's tuned pipeline and through core.train.array_input."""
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
-    untuned = core_train.arrays
+    import inputgrad.core.train as core_train
+
+    untuned = core_train.array_input
 
     def tuned(x, y, batch_size, shuffle):
         return ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
@@ -304,11 +305,11 @@ def part_pipeline(args, name, cfg, data) -> list[dict]:
     runs = {"keras (autotuned)": [], "untuned (today)": []}
     for _ in range(args.rounds):
         for label, pipeline in (("keras (autotuned)", tuned), ("untuned (today)", untuned)):
-            core_train.arrays = pipeline
+            core_train.array_input = pipeline
             try:
                 runs[label].append(fit_once(cfg, data, args.seed))
             finally:
-                core_train.arrays = untuned
+                core_train.array_input = untuned
     base = runs["keras (autotuned)"][0]
     rows = []
     for label, results in runs.items():

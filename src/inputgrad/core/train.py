@@ -68,14 +68,15 @@ class ProgressLog(keras.callbacks.Callback):
         log.info("epoch %d done after %.0f s: %s", epoch + 1, time.time() - self.t0, shown)
 
 
-def arrays(x, y, batch_size: int, shuffle: bool):
+def array_input(x, y, batch_size: int, shuffle: bool):
     """Keras's own input pipeline for in-memory arrays (what `fit(x, y)` builds), with
     tf.data's autotuning off. Its background thread sleeps in growing intervals (up to 60 s),
-    and TensorFlow waits for it to wake when an iterator is deleted: a 14-16 s stall at the end
-    of every CNN training here, and 2 s for the MNIST MLP (benchmarks/training_speed.py). The
-    batches, their order and so the weights are the same bytes (tests/test_train_speed.py);
-    only the pipeline's parallelism is fixed instead of tuned, which costs nothing here (it
-    slices arrays already in memory)."""
+    and TensorFlow waits for it to wake when an iterator is deleted: up to 16 s idle in a CNN
+    training here, depending on where the deletion falls in that interval (14.4 s in a
+    workflow job, 4.7 s in benchmarks/training_speed.py --part pipeline). The batches, their
+    order and so the weights are the same bytes (tests/test_train_speed.py); only the
+    pipeline's parallelism is fixed instead of tuned, which costs nothing here (it slices
+    arrays already in memory)."""
     import tensorflow as tf
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
 
@@ -95,10 +96,10 @@ def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
     batch = train_cfg["batch_size"]
     validation = None
     if train_cfg.get("validate", True):
-        validation = (arrays(data["x_test"], data["y_test"], batch, shuffle=False),)
+        validation = (array_input(data["x_test"], data["y_test"], batch, shuffle=False),)
     start = time.time()
     history = model.fit(
-        arrays(data["x_train"], data["y_train"], batch, shuffle=True),
+        array_input(data["x_train"], data["y_train"], batch, shuffle=True),
         epochs=train_cfg["epochs"], validation_data=validation, verbose=0,
         callbacks=[ProgressLog(), *callbacks],
     )
