@@ -78,6 +78,7 @@ def array_input(x, y, batch_size: int, shuffle: bool):
     pipeline's parallelism is fixed instead of tuned, which costs nothing here (it slices
     arrays already in memory)."""
     import tensorflow as tf
+
     # a private Keras module: the keras pin (pyproject.toml) holds it, and
     # tests/test_train_speed.py fails if its batches ever stop matching `fit(x, y)`
     from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
