@@ -104,7 +104,8 @@ def test_test_metrics_are_an_evaluation_of_the_final_weights(validate):
 @pytest.mark.parametrize("model", ["mnist_mlp", "imdb_cnn"])
 def test_untuned_input_pipeline_gives_the_weights_of_plain_fit(model):
     """`fit` hands Keras its own array pipeline with tf.data autotuning off (no stall when an
-    iterator is deleted); weights, history and test metrics equal Keras's `fit(x, y)`."""
+    iterator is deleted); weights and history (whose last val_* values are the test metrics)
+    equal Keras's `fit(x, y)`."""
     from inputgrad.core.train import compile_model
 
     data = toy_data(model)
@@ -115,3 +116,12 @@ def test_untuned_input_pipeline_gives_the_weights_of_plain_fit(model):
                     validation_data=(data["x_test"], data["y_test"]), shuffle=True, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(ours, net.get_weights(), strict=True))
     assert result["history"] == {k: [float(x) for x in v] for k, v in plain.history.items()}
+
+
+def test_the_input_pipeline_runs_without_autotuning():
+    from inputgrad.core.train import array_input
+
+    data = toy_data("mnist_mlp")
+    for shuffle in (True, False):
+        dataset = array_input(data["x_train"], data["y_train"], 16, shuffle).get_tf_dataset()
+        assert dataset.options().autotune.enabled is False

@@ -15,6 +15,10 @@ import time
 import keras
 import numpy as np
 
+# a private Keras module: the keras pin (pyproject.toml) holds it, and tests/test_train_speed.py
+# fails if its batches ever stop matching `fit(x, y)`
+from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
 log = logging.getLogger(__name__)
 
 
@@ -68,7 +72,7 @@ class ProgressLog(keras.callbacks.Callback):
         log.info("epoch %d done after %.0f s: %s", epoch + 1, time.time() - self.t0, shown)
 
 
-def array_input(x, y, batch_size: int, shuffle: bool):
+class UntunedArrays(ArrayDataAdapter):
     """Keras's own input pipeline for in-memory arrays (what `fit(x, y)` builds), with
     tf.data's autotuning off. Its background thread sleeps in growing intervals (up to 60 s),
     and TensorFlow waits for it to wake when an iterator is deleted: up to 16 s idle in a CNN
@@ -77,19 +81,18 @@ def array_input(x, y, batch_size: int, shuffle: bool):
     order and so the weights are the same bytes (tests/test_train_speed.py); only the
     pipeline's parallelism is fixed instead of tuned, which costs nothing here (it slices
     arrays already in memory)."""
-    import tensorflow as tf
 
-    # a private Keras module: the keras pin (pyproject.toml) holds it, and
-    # tests/test_train_speed.py fails if its batches ever stop matching `fit(x, y)`
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    def get_tf_dataset(self):
+        import tensorflow as tf
 
-    class Untuned(ArrayDataAdapter):
-        def get_tf_dataset(self):
-            options = tf.data.Options()
-            options.autotune.enabled = False
-            return super().get_tf_dataset().with_options(options)
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return super().get_tf_dataset().with_options(options)
 
-    return Untuned(x, y, batch_size=batch_size, shuffle=shuffle)
+
+def array_input(x, y, batch_size: int, shuffle: bool) -> UntunedArrays:
+    """The input `fit` hands Keras for arrays x, y (see UntunedArrays)."""
+    return UntunedArrays(x, y, batch_size=batch_size, shuffle=shuffle)
 
 
 def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
