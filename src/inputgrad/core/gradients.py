@@ -14,15 +14,50 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf
 
-OUTPUTS = ("logit", "probability")
+OUTPUTS = ("logit", "probability", "log_probability", "cross_entropy")
 
 
 def transform(logits: tf.Tensor, output: str) -> tf.Tensor:
+    """The values of an output: the logits, the class probabilities, their logarithms, or the
+    cross-entropy of every possible label (= -log_probability). A binary model (one logit z)
+    has the single column sigmoid(z), log sigmoid(z), -log sigmoid(z)."""
+    binary = logits.shape[-1] == 1
     if output == "logit":
         return logits
     if output == "probability":
-        return tf.sigmoid(logits) if logits.shape[-1] == 1 else tf.nn.softmax(logits, axis=-1)
+        return tf.sigmoid(logits) if binary else tf.nn.softmax(logits, axis=-1)
+    if output in ("log_probability", "cross_entropy"):
+        logp = tf.math.log_sigmoid(logits) if binary else tf.nn.log_softmax(logits, axis=-1)
+        return logp if output == "log_probability" else -logp
     raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+
+
+def differentiable(logits: tf.Tensor, output: str) -> tf.Tensor:
+    """A tensor whose gradient is that of transform(logits, output), exact in float32 when a
+    probability rounds to 1 (its values are not those of the output: use it only as a target).
+
+    The framework's gradients of softmax, log_softmax and sigmoid form (1 - p_c) as a float32
+    difference, which is 0 once p_c rounds to 1 (1 - p_c < 2^-24), so d log p_c loses its
+    d z_c term and d p_c vanishes. Here 1 - p_c enters only as the sum of the other classes'
+    probabilities, held constant: for a softmax, S_c = sum_(j != c) stop(p_j) (z_c - z_j) has
+    dS_c = sum_(j != c) p_j (dz_c - dz_j) = d log p_c exactly, and stop(p_c) S_c has d p_c.
+    For one logit, d log sigmoid(z) = sigmoid(-z) dz and d sigmoid(z) = sigmoid(z) sigmoid(-z)
+    dz, with sigmoid(-z) evaluated directly rather than as 1 - sigmoid(z).
+    """
+    if output == "logit":
+        return logits
+    transform(logits[:1], output)  # a bad `output` fails here
+    if logits.shape[-1] == 1:
+        p, q = tf.sigmoid(logits), tf.sigmoid(-logits)
+        s = tf.stop_gradient(q) * logits
+    else:
+        p = tf.nn.softmax(logits, axis=-1)
+        k = logits.shape[-1]
+        others = tf.stop_gradient(p)[:, None, :] * (1.0 - tf.eye(k, dtype=logits.dtype))
+        s = logits * tf.reduce_sum(others, axis=-1) - tf.einsum("ncj,nj->nc", others, logits)
+    if output == "probability":
+        return tf.stop_gradient(p) * s
+    return s if output == "log_probability" else -s
 
 
 @lru_cache(maxsize=64)
@@ -44,13 +79,14 @@ def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = Fal
     def fn(x, cls):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            out = transform(f(x), output)
+            logits = f(x)
+            target = differentiable(logits, output)
             if not all_classes:
-                target = tf.gather(out, cls, axis=1, batch_dims=1)
-        grads = tape.batch_jacobian(out, x) if all_classes else tape.gradient(target, x)
+                target = tf.gather(target, cls, axis=1, batch_dims=1)
+        grads = tape.batch_jacobian(target, x) if all_classes else tape.gradient(target, x)
         if reduce is not None:
             grads = reduce(grads)
-        return grads, out
+        return grads, transform(logits, output)
 
     return fn
 

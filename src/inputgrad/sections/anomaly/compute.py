@@ -274,17 +274,6 @@ def row_norm(grads):
 
 
 @lru_cache(maxsize=16)
-def log_softmax(f):
-    """f's log-probabilities (cached per f, so the gradient primitive compiles once)."""
-    import tensorflow as tf
-
-    def g(x):
-        return tf.nn.log_softmax(f(x), axis=-1)
-
-    return g
-
-
-@lru_cache(maxsize=16)
 def differentiable(model):
     """(prepare, f, features): prepare(x) -> what gradients are taken with respect to (the
     embedding output for token ids, else x itself); f(that) -> logits; features: a Keras
@@ -306,18 +295,23 @@ def differentiable(model):
     return prepare, f, keras.Model(net.inputs, [last.input, net.outputs[0]])
 
 
-def gradient_norms(f, x, classes, binary: bool, confidence, batch_size: int) -> dict:
+def gradient_norms(f, x, classes, logits, batch_size: int) -> dict:
     """{"gradient_logit", "gradient_logprob"}: input-gradient L2 norms of the predicted class's
-    logit and log-probability (binary: of z, and (1 - p_ŷ) times it)."""
+    logit and log-probability. Softmax: the primitive's saturation-safe "log_probability".
+    One logit z: d log p_ŷ = sigmoid(-|z|) dz, a positive rescale of the logit's norm, with
+    sigmoid(-|z|) = 1 - p_ŷ evaluated directly (float64), not as a difference."""
     from ...core.gradients import gradient_batches
 
-    def norms(fn, cls):
+    def norms(output, cls):
         return np.concatenate([g for _, g, _ in gradient_batches(
-            fn, x, "logit", cls, batch_size, reduce=row_norm)]).astype(np.float64)
+            f, x, output, cls, batch_size, reduce=row_norm)]).astype(np.float64)
 
-    logit = norms(f, 0 if binary else classes)
-    logprob = (1.0 - confidence) * logit if binary else norms(log_softmax(f), classes)
-    return {"gradient_logit": logit, "gradient_logprob": logprob}
+    if logits.shape[1] == 1:
+        logit = norms("logit", 0)
+        return {"gradient_logit": logit,
+                "gradient_logprob": sigmoid(-np.abs(np.asarray(logits[:, 0], np.float64))) * logit}
+    return {"gradient_logit": norms("logit", classes),
+            "gradient_logprob": norms("log_probability", classes)}
 
 
 def detector_values(model, x, batch_size: int = 500, chunk_size: int = 1000) -> dict:
@@ -332,7 +326,7 @@ def detector_values(model, x, batch_size: int = 500, chunk_size: int = 1000) -> 
         classes = q.argmax(axis=1).astype(np.int32)
         msp = q.max(axis=1)
         parts.append({"msp": msp, "gradnorm": gradnorm(h, logits),
-                      **gradient_norms(f, xb, classes, logits.shape[1] == 1, msp, batch_size)})
+                      **gradient_norms(f, xb, classes, logits, batch_size)})
     return {d: np.concatenate([p[d] for p in parts]) for d in DETECTORS}
 
 

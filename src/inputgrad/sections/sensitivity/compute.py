@@ -17,7 +17,6 @@ TensorFlow is imported inside the functions that run a model, so the table and f
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import numpy as np
 
@@ -227,27 +226,12 @@ def eps_at_threshold(eps, medians, threshold: float) -> tuple[float, str]:
 
 # ----------------------------------------------------------------------------- MNIST attacks
 
-@lru_cache(maxsize=16)
-def loss_fn(f):
-    """The cross-entropy of every possible label as a function of the input: (n, k) with
-    [i, c] = -log softmax(f(x_i))_c = logsumexp_j (z_j - z_c). Differentiated by
-    `core.gradients` like logits (output "logit" = no transform). Written with logit
-    differences so the gradient sum_(j != c) p_j (dz_j - dz_c) stays accurate when p_c rounds
-    to 1 (the z_c - z_c term's gradient cancels exactly). Cached: one compiled gradient per f."""
-    import tensorflow as tf
-
-    def loss(x):
-        z = f(x)
-        return tf.reduce_logsumexp(z[:, None, :] - z[:, :, None], axis=-1)
-
-    return loss
-
-
 def loss_gradient(f, x: np.ndarray, labels: np.ndarray, batch_size: int) -> np.ndarray:
-    """d cross-entropy(label) / dx per example (core.gradients on `loss_fn(f)`)."""
+    """d cross-entropy(label) / dx per example: the primitive's saturation-safe "cross_entropy"
+    output (`core.gradients.differentiable`), exact when p_label rounds to 1 in float32."""
     from ...core.gradients import gradient
 
-    grads, _ = gradient(loss_fn(f), x, "logit", np.asarray(labels, np.int32), batch_size)
+    grads, _ = gradient(f, x, "cross_entropy", np.asarray(labels, np.int32), batch_size)
     return grads
 
 
