@@ -124,7 +124,7 @@ def _norms_fn(parts: ConvMaxPool):
         n, length = tf.shape(ids, out_type=tf.int64)[0], tf.shape(ids, out_type=tf.int64)[1]
         filters = tf.shape(g, out_type=tf.int64)[1]
         pair = b * filters + f
-        count = tf.math.unsorted_segment_sum(tf.ones_like(pair, tf.float32), pair, n * filters)
+        count = tf.math.unsorted_segment_sum(tf.ones_like(pair, g.dtype), pair, n * filters)
         # as TensorFlow's reduce_max gradient: (indicator / count) * upstream gradient
         weight = (1.0 / tf.gather(count, pair)) * tf.gather(tf.reshape(g, [-1]), pair)
         contrib = weight[:, None, None] * tf.gather(kernel, f)  # (N, K, dim)
@@ -193,7 +193,7 @@ def _occluded_chunk(parts, ids, review, col, fill, batch_size) -> np.ndarray:
     suffix = np.maximum.accumulate(z[:, ::-1], axis=1)[:, ::-1]
     # untouched windows: t < j - K + 1 or t > j
     before, after = col - k, col + 1
-    low = np.full((len(col), z.shape[2]), -np.inf, np.float32)
+    low = np.full((len(col), z.shape[2]), -np.inf, z.dtype)
     keep = before >= 0
     low[keep] = prefix[review[keep], before[keep]]
     high = np.full_like(low, -np.inf)
