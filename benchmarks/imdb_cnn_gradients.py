@@ -4,14 +4,17 @@
         [--test results/data/imdb_test.npz] [--reviews 25000] [--batch-size 128] [--repeat 3]
 
 Forward: the compiled model on the word ids, batch by batch (what predicting the test set
-costs). Gradient pass: `sections.imdb_cnn.compute.word_gradient_norms` (embedding lookup +
-the shared gradient primitive + reduction to per-word norms), for the paper's target
-(probability) alone and for both targets, and, for comparison, the probability pass with the
-full gradients copied out of the graph and reduced in NumPy (as before
-`gradient_batches(..., reduce=...)`). Each is run once to compile, then all are timed in turn
-for `--repeat` rounds; process CPU time is shown beside wall-clock time because the machine
-may be shared.
-Target: gradient pass <= 3 x forward pass.
+costs). Gradient passes, both targets (probability and logit norms) each:
+- "tape, two passes": the shared gradient primitive once per target (the original rule);
+- "tape, one pass": one logit pass of the primitive, probability norms by the chain rule
+  (`compute.tape_logit_norms`; the path of any model without the CNN's shape);
+- "fast": `compute.word_gradient_norms`, which for this model takes `core.cnn_fast`
+  (max-pool gradient scattered at the selected positions) plus the same chain rule.
+Each is run once to compile, then all are timed in turn for `--repeat` rounds; process CPU
+time is shown beside wall-clock time because the machine may be shared. Then the largest
+difference of the fast norms from the one-pass tape's (relative to the review's largest norm,
+and elementwise where the norm is above 1e-6 of it).
+Target: fast, both targets <= 1.5 x forward pass.
 """
 
 from __future__ import annotations
@@ -59,14 +62,19 @@ def main(argv=None) -> None:
     from inputgrad.core.gradients import gradient_batches
     from inputgrad.core.models import split_embedding
     from inputgrad.data.arrays import load_reviews
-    from inputgrad.sections.imdb_cnn.compute import model_inputs, word_gradient_norms
+    from inputgrad.sections.imdb_cnn.compute import (
+        embedding_norm,
+        model_inputs,
+        tape_logit_norms,
+        word_gradient_norms,
+    )
 
     model = keras.models.load_model(args.model)
     maxlen = model.input_shape[1]
     ids, _ = model_inputs(load_reviews(args.test), maxlen, start_char=1)
     ids = ids[:args.reviews]
     embed, f = split_embedding(model)
-    bs = args.batch_size
+    bs, chunk = args.batch_size, args.chunk_size
 
     @tf.function(reduce_retracing=True)
     def forward_batch(x):
@@ -76,17 +84,21 @@ def main(argv=None) -> None:
         out = [forward_batch(tf.constant(ids[s:s + bs])).numpy() for s in range(0, len(ids), bs)]
         return np.concatenate(out)
 
-    def grads(targets):
-        return lambda: word_gradient_norms(model, ids, targets, bs, args.chunk_size)
+    def two_passes():  # the original rule: one primitive pass per target
+        for start in range(0, len(ids), chunk):
+            x = embed(ids[start:start + chunk])
+            for output in ("probability", "logit"):
+                for _ in gradient_batches(f, x, output, classes=0, batch_size=bs,
+                                          reduce=embedding_norm):
+                    pass
 
-    def unreduced():  # before `reduce`: full (b, maxlen, dim) gradients to NumPy, norm there
-        for start in range(0, len(ids), args.chunk_size):
-            x = embed(ids[start:start + args.chunk_size])
-            for _, g, _ in gradient_batches(f, x, "probability", classes=0, batch_size=bs):
-                np.sqrt(np.einsum("bld,bld->bl", g, g))
+    def one_pass():
+        tape_logit_norms(model, ids, bs, chunk)
 
-    times = interleaved({"forward": forward, "probability": grads(("probability",)),
-                         "both": grads(("probability", "logit")), "unreduced": unreduced},
+    def fast():
+        word_gradient_norms(model, ids, ("probability", "logit"), bs, chunk)
+
+    times = interleaved({"forward": forward, "two": two_passes, "one": one_pass, "fast": fast},
                         args.repeat)
 
     def ratio(name, k):  # median over rounds of (gradient pass / forward pass)
@@ -101,12 +113,35 @@ def main(argv=None) -> None:
           f"per-round ratios")
     print(f"forward pass (compiled model on ids):      {best('forward', 0):7.2f} "
           f"({best('forward', 1):7.2f})")
-    for name, label in (("probability", "gradient pass, probability (paper):"),
-                        ("both", "gradient pass, probability + logit:"),
-                        ("unreduced", "probability, norms outside the graph:")):
+    for name, label in (("two", "both targets, tape, two passes:"),
+                        ("one", "both targets, tape, one pass + rescale:"),
+                        ("fast", "both targets, fast (cnn_fast) + rescale:")):
         print(f"{label:43s}{best(name, 0):7.2f} ({best(name, 1):7.2f})  ratio "
               f"{ratio(name, 0):4.2f} wall, {ratio(name, 1):4.2f} CPU")
-    print("target: gradient pass (one target) <= 3 x forward pass")
+    print("target: fast, both targets <= 1.5 x forward pass")
+    differences(model, ids, bs, chunk)
+
+
+def differences(model, ids, bs, chunk) -> None:
+    """How far the fast norms are from the one-pass tape's, per target."""
+    import numpy as np
+
+    from inputgrad.core.stats import probability_scale
+    from inputgrad.sections.imdb_cnn.compute import tape_logit_norms, word_gradient_norms
+
+    fast, logits = word_gradient_norms(model, ids, ("probability", "logit"), bs, chunk)
+    tape, tape_logits = tape_logit_norms(model, ids, bs, chunk)
+    tape = {"logit": tape, "probability": tape * probability_scale(tape_logits)[:, None]}
+    print(f"logits: max |fast - tape| = {np.abs(logits - tape_logits).max():.3g}")
+    for target in ("probability", "logit"):
+        a, b = fast[target].astype(np.float64), tape[target].astype(np.float64)
+        top = b.max(axis=1, keepdims=True)
+        big = b > 1e-6 * top
+        print(f"{target}: max |fast - tape| / review max = "
+              f"{(np.abs(a - b) / np.where(top > 0, top, 1)).max():.3g}; elementwise relative "
+              f"(norms > 1e-6 x review max) = {(np.abs(a - b)[big] / b[big]).max():.3g}; "
+              f"zero in one, not the other: {((a == 0) != (b == 0)).sum()}; "
+              f"bit-identical: {(a == b).mean():.4f}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ of test reviews, wall clock and process CPU (the machine may be shared).
 Part 2: Integrated Gradients with m path points (`core.methods`, all path points of a chunk of
 reviews in one compiled call) against m single gradient passes over the same reviews.
 Target: IG(m) <= 1.2 x m gradient passes.
+Part 3: occlusion, the CNN's fast path (`core.cnn_fast.occlusion_logits`, only the windows a
+word touches) against the naive one (one forward pass per word), and their largest difference.
+Target: fast <= 0.2 x naive, scores equal within 1e-6.
 Every function is run once to compile, then all are timed in turn for `--repeat` rounds; the
 best round is shown, ratios are medians of per-round ratios.
 """
@@ -99,6 +102,35 @@ def main(argv=None) -> None:
           f"wall; {args.steps} gradient passes: {min(w for w, _ in times['gradients']):.2f} s "
           f"wall; ratio {np.median(ratios[0]):.2f} wall, {np.median(ratios[1]):.2f} CPU "
           f"(target <= 1.2)")
+
+    occlusion(model, ids, words, bs, args.repeat)
+
+
+def occlusion(model, ids, words, bs, repeat) -> None:
+    """Part 3: fast vs naive occlusion, side by side."""
+    import numpy as np
+
+    from inputgrad.core.models import model_fn
+    from inputgrad.sections.text_faithfulness import compute
+
+    f = model_fn(model)
+    direction = compute.direction_of(compute.predicted_classes(compute.logits_of(f, ids, bs)))
+    p0 = compute.class_probability(f, ids, direction, bs)
+    out = {}
+
+    def fast():
+        out["fast"] = compute.word_scores("occlusion", model, ids, words, batch_size=bs)
+
+    def naive():
+        out["naive"] = compute.naive_occlusion(f, p0, ids, words, direction, bs, 2)
+
+    times = interleaved({"fast": fast, "naive": naive}, repeat)
+    ratios = [np.median([a[k] / b[k] for a, b in zip(times["fast"], times["naive"], strict=True)])
+              for k in (0, 1)]
+    diff = np.nanmax(np.abs(out["fast"] - np.where(words, out["naive"], np.nan)))
+    print(f"\nocclusion, {len(ids)} reviews: fast {min(w for w, _ in times['fast']):.2f} s wall, "
+          f"naive {min(w for w, _ in times['naive']):.2f} s wall; ratio {ratios[0]:.3f} wall, "
+          f"{ratios[1]:.3f} CPU (target <= 0.2); max |fast - naive| = {diff:.3g}")
 
 
 if __name__ == "__main__":

@@ -73,12 +73,33 @@ def word_gradient_norms(model, ids: np.ndarray, targets=TARGETS, batch_size: int
                         chunk_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """L2 norm over the embedding dimension of d target / d embedding(ids), per word column.
 
-    Returns ({target: norms (n, maxlen) float32}, logits (n,)). Only `chunk_size` reviews are
-    embedded at a time and each gradient batch is reduced to norms at once. One gradient pass
-    (of the logit) serves both targets: the model has a single sigmoid output, so
+    Returns ({target: norms (n, maxlen) float32}, logits (n,)). One gradient pass (of the
+    logit) serves both targets: the model has a single sigmoid output, so
     d p / d e = p (1 - p) d logit / d e and the probability norms are the logit norms scaled
-    by p (1 - p) >= 0 (tested against a direct probability pass).
+    by p (1 - p) >= 0 (tested against a direct probability pass). A model of the imdb_cnn
+    shape takes the exact fast path `core.cnn_fast` (max-pool gradient only at the selected
+    positions); any other model the shared gradient primitive (`tape_logit_norms`).
     """
+    from ...core import cnn_fast
+
+    parts = cnn_fast.conv_maxpool(model)
+    if parts is not None:
+        logit_norms, logits = cnn_fast.logit_gradient_norms(parts, ids, batch_size)
+    else:
+        logit_norms, logits = tape_logit_norms(model, ids, batch_size, chunk_size)
+    norms = {}
+    if "logit" in targets:
+        norms["logit"] = logit_norms
+    if "probability" in targets:
+        norms["probability"] = (logit_norms * probability_scale(logits)[:, None]).astype(np.float32)
+    return norms, logits
+
+
+def tape_logit_norms(model, ids: np.ndarray, batch_size: int = 128,
+                     chunk_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Per-word logit-gradient norms (n, maxlen) and logits (n,) through the shared gradient
+    primitive, for any model that starts with an embedding. Only `chunk_size` reviews are
+    embedded at a time and each gradient batch is reduced to norms at once."""
     from ...core.gradients import gradient_batches
     from ...core.models import split_embedding
 
@@ -95,12 +116,7 @@ def word_gradient_norms(model, ids: np.ndarray, targets=TARGETS, batch_size: int
             sl = slice(start + rows.start, start + rows.stop)
             logit_norms[sl] = batch_norms
             logits[sl] = outs[:, 0]
-    norms = {}
-    if "logit" in targets:
-        norms["logit"] = logit_norms
-    if "probability" in targets:
-        norms["probability"] = (logit_norms * probability_scale(logits)[:, None]).astype(np.float32)
-    return norms, logits
+    return logit_norms, logits
 
 
 def mask_padding(norms: np.ndarray, position: np.ndarray) -> np.ndarray:

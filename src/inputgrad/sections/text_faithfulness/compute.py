@@ -161,18 +161,29 @@ def _smoothgrad(model, ids, words, direction, output, batch_size, samples: int =
 
 
 def _occlusion(model, ids, words, direction, batch_size, oov_char, **_):
-    """p(y|x) - p(y|x with word j replaced by the OOV id), every word of every review."""
+    """p(y|x) - p(y|x with word j replaced by the OOV id), every word of every review. A CNN
+    of the imdb_cnn shape recomputes only the windows a word touches (`core.cnn_fast`)."""
+    from ...core import cnn_fast
     from ...core.models import model_fn
 
     f = model_fn(model)
     p0 = class_probability(f, ids, direction, batch_size)
+    parts = cnn_fast.conv_maxpool(model)
+    if parts is not None:
+        logits = cnn_fast.occlusion_logits(parts, ids, words, oov_char, batch_size)
+        return p0[:, None] - sigmoid(direction[:, None] * logits.astype(np.float64)), {}
+    return naive_occlusion(f, p0, ids, words, direction, batch_size, oov_char), {}
+
+
+def naive_occlusion(f, p0, ids, words, direction, batch_size, oov_char) -> np.ndarray:
+    """Occlusion for any model: one forward pass of every review with each word replaced."""
     scores = np.full(ids.shape, np.nan)
     for i in range(len(ids)):
         cols = np.flatnonzero(words[i])
         rows = np.repeat(ids[i:i + 1], len(cols), axis=0)
         rows[np.arange(len(cols)), cols] = oov_char
         scores[i, cols] = p0[i] - class_probability(f, rows, direction[i], batch_size)
-    return scores, {}
+    return scores
 
 
 def _lime(model, ids, words, direction, batch_size, oov_char, samples: int = 500,
