@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from ...core.loading import load_model
 from ...data.arrays import load_reviews, pad_reviews
 from ...infra.errors import DataError
 from ...infra.io import load_npz, save_figure, write_csv, write_text
@@ -21,12 +22,6 @@ MNIST_MODELS = ("mnist_mlp", "mnist_logreg")
 TEXT_MODELS = ("imdb_cnn", "imdb_bow_mlp")
 # keras / TensorFlow are imported only by the stages that run a model, so anomaly_seeds and the
 # figure start without them.
-
-
-def _load_model(path):
-    import keras
-
-    return keras.models.load_model(path, compile=False)
 
 
 def _mnist_test(path) -> np.ndarray:
@@ -67,7 +62,7 @@ def gradient_anomaly(inputs, outputs, params) -> dict:
     rows, metrics = [], {}
     for name in (*MNIST_MODELS, *TEXT_MODELS):
         start = time.perf_counter()
-        model = _load_model(inputs[name])
+        model = load_model(inputs[name])
         values = {k: compute.detector_values(model, x, anomaly["batch_size"],
                                              anomaly["chunk_size"])
                   for k, x in _model_sets(name, model, sets, imdb).items()}
@@ -100,13 +95,13 @@ def grouped_deletion(inputs, outputs, params) -> dict:
     pick = np.sort(np.random.default_rng(digits["seed"]).choice(
         len(x), size=min(digits["n"], len(x)), replace=False))
     parts = [tables.deletion_table("mnist_mlp", compute.mnist_deletion(
-        model_fn(_load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
+        model_fn(load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
     metrics["grouped_seconds_mnist_mlp"] = time.perf_counter() - start
     text = grouped["imdb_cnn"]
     if text["enabled"]:
         start = time.perf_counter()
         reviews = load_reviews(inputs["imdb_test"])
-        model = _load_model(inputs["imdb_cnn"])
+        model = load_model(inputs["imdb_cnn"])
         ids, offsets = compute.take_reviews(reviews, compute.text_sample(reviews, text))
         padded, position = pad_reviews(compute.as_reviews(ids, offsets),
                                        int(model.input_shape[1]), imdb["start_char"])

@@ -10,10 +10,10 @@ import pandas as pd
 
 from ...core.stats import seed_summary
 from ...data.arrays import Reviews
+from ...data.encodings import display_tokens
 from ...infra.errors import ConfigError, DataError
 from .compute import (
     column_rank,
-    display_tokens,
     occurrence_ranks,
     pair_stability,
     select_reviews,
