@@ -18,13 +18,14 @@ SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")  # the keys of 
 def summary_rows(values: pd.DataFrame, keys: list[str], columns: list[str], value: str = "value",
                  extra=None, ints=("seed", "n")) -> pd.DataFrame:
     """Long format: per group of `keys` (in first-seen order) its per-seed rows, then one
-    summary row with the keys, `seed_summary(group[value])` and `extra(group)` (more cells of
-    the summary row; they win over the summary's), seed empty unless `extra` sets it.
+    summary row with the keys, `seed_summary(group[value])` and `extra(group, summary)` (more
+    cells of the summary row; they win over the summary's), seed empty unless `extra` sets it.
     Columns `columns`; `ints` as nullable integers (the summary row has no seed)."""
     parts = []
     for key, group in values.groupby(keys, sort=False):
-        row = {**dict(zip(keys, key, strict=True)), **seed_summary(group[value])}
-        parts += [group, pd.DataFrame([{**row, **(extra(group) if extra else {})}])]
+        summary = seed_summary(group[value])
+        more = extra(group, summary) if extra else {}
+        parts += [group, pd.DataFrame([{**dict(zip(keys, key, strict=True)), **summary, **more}])]
     table = pd.concat(parts, ignore_index=True).reindex(columns=columns)
     return table.astype(dict.fromkeys(ints, "Int64"))
 

@@ -98,7 +98,7 @@ def anomaly_seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     empty), `core.seeds.summary_rows`. How many seeds beat chance is the report's verdict
     (config/paper_claims.yaml), not a column here."""
     return summary_rows(values, ["quantity", "model", "method", "condition"], SEED_COLUMNS,
-                        extra=lambda group: {"synthetic": group["synthetic"].iloc[0]})
+                        extra=lambda group, _: {"synthetic": group["synthetic"].iloc[0]})
 
 
 def _set_label(name: str) -> str:
