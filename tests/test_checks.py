@@ -12,6 +12,7 @@ from inputgrad.core.deletion import area_over_curve, delete_top, deletion_curves
 from inputgrad.core.loading import reinitialised
 from inputgrad.core.models import build, model_fn
 from inputgrad.core.stats import rankdata, softmax, spearman, spearman_rows
+from inputgrad.data.samples import sample_rows
 from inputgrad.infra.errors import ConfigError, DataError
 from inputgrad.sections.checks import compute, stages, tables
 
@@ -117,10 +118,10 @@ def test_delete_top_and_select_digits():
     order = np.array([[2, 0, 1], [1, 2, 0]])
     np.testing.assert_array_equal(delete_top(x, order, 2), [[0, 2, 0], [4, 0, 0]])
     np.testing.assert_array_equal(delete_top(x, order, 0), x)
-    a = compute.select_digits(100, 10, seed=3)
-    np.testing.assert_array_equal(a, compute.select_digits(100, 10, seed=3))
+    a = sample_rows(100, 10, seed=3)
+    np.testing.assert_array_equal(a, sample_rows(100, 10, seed=3))
     assert len(set(a.tolist())) == 10 and list(a) == sorted(a)
-    assert len(compute.select_digits(5, 10, seed=0)) == 5
+    assert len(sample_rows(5, 10, seed=0)) == 5
 
 
 def test_reinitialised_model_changes_weights_not_shapes():

@@ -25,12 +25,6 @@ RANKINGS = (*ATTRIBUTED, "random")  # "random": the control, a seeded permutatio
 
 # ----------------------------------------------------------------------------- deletion
 
-def select_digits(n_total: int, n: int, seed: int) -> np.ndarray:
-    """Sorted indices of a seeded random subset of min(n, n_total) rows."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
-
-
 def method_options(cfg: dict, batch_size: int) -> dict[str, dict]:
     """Each method's options from the `deletion` config (IG: all path points of a batch of
     digits in one compiled call of at most `batch_size` rows)."""

@@ -13,8 +13,9 @@ import pandas as pd
 from inputgrad.core.deletion import deletion_curves
 from inputgrad.core.loading import load_model, reinitialised
 from inputgrad.core.stats import softmax
+from inputgrad.data.samples import mnist_test, sample_rows
 from inputgrad.infra.errors import DataError
-from inputgrad.infra.io import load_npz, save_figure, write_csv, write_json, write_text
+from inputgrad.infra.io import save_figure, write_csv, write_json, write_text
 
 from . import compute, tables, views
 
@@ -29,11 +30,8 @@ def _digits(model_path, data_path, digits: dict):
     test digits (n, 784) float32 and the classes the model predicts for them."""
     from inputgrad.core.models import model_fn
 
-    arrays = load_npz(data_path)
-    if "x_test" not in arrays:
-        raise DataError(f"{data_path}: no array 'x_test'")
-    x_test = arrays["x_test"].reshape(len(arrays["x_test"]), -1).astype(np.float32, copy=False)
-    x = x_test[compute.select_digits(len(x_test), digits["n"], digits["seed"])]
+    x_test = mnist_test(data_path)
+    x = x_test[sample_rows(len(x_test), digits["n"], digits["seed"])]
     model = load_model(model_path)
     f = model_fn(model)
     classes = np.asarray(f(x).numpy().argmax(axis=1), np.int32)

@@ -34,12 +34,6 @@ STRATEGIES = ("gradient", "random")  # word flips / substitutions: first-order g
 
 # ----------------------------------------------------------------------------- inputs
 
-def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
-    """Sorted indices of a seeded random subset of min(n, n_total) rows."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
-
-
 def review_subset(reviews: Reviews, rows: np.ndarray) -> Reviews:
     """The reviews `rows` of a split, in the same flat layout."""
     parts = [reviews.word_ids[reviews.offsets[i]:reviews.offsets[i + 1]] for i in rows]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ...core.loading import load_model
 from ...data.arrays import Reviews, load_reviews, load_tokens, pad_reviews
+from ...data.samples import mnist_test, sample_rows
 from ...infra.errors import ConfigError, DataError
 from ...infra.io import save_figure, write_csv, write_json, write_text
 from . import compute, tables, views
@@ -27,14 +28,9 @@ log = logging.getLogger(__name__)
 
 def _mnist_test(path, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded sample of the test digits: (x (n, 784) float32 in [0, 1], labels (n,))."""
-    from ...data.encodings import flatten
-
-    with np.load(path) as arrays:
-        missing = {"x_test", "y_test"} - set(arrays.files)
-        if missing:
-            raise DataError(f"{path}: missing arrays {sorted(missing)}")
-        rows = compute.sample_rows(len(arrays["y_test"]), n, seed)
-        return flatten(arrays["x_test"][rows]), arrays["y_test"][rows].astype(np.int64)
+    x, y = mnist_test(path, labels=True)
+    rows = sample_rows(len(y), n, seed)
+    return x[rows], y[rows]
 
 
 def _review_sample(path, n: int, seed: int) -> Reviews:
@@ -43,7 +39,7 @@ def _review_sample(path, n: int, seed: int) -> Reviews:
     nonempty = np.flatnonzero(np.diff(reviews.offsets) > 0)
     if not len(nonempty):
         raise DataError(f"{path}: no review with a word")
-    return compute.review_subset(reviews, nonempty[compute.sample_rows(len(nonempty), n, seed)])
+    return compute.review_subset(reviews, nonempty[sample_rows(len(nonempty), n, seed)])
 
 
 def _bow_inputs(model, reviews: Reviews, imdb: dict) -> tuple[np.ndarray, np.ndarray]:
