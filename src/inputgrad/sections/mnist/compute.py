@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...core.forward import logits as batched_logits
 from ...core.stats import softmax
 from ...data.encodings import flatten
 from ...infra.errors import ConfigError, DataError
@@ -200,8 +201,7 @@ def predictions(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays saved beside the Jacobians: n, mean class probability (classes,), accuracy."""
     from ...core.models import model_fn
 
-    f = model_fn(model)
-    logits = np.concatenate([f(x[s:s + 4096]).numpy() for s in range(0, len(x), 4096)])
+    logits = batched_logits(model_fn(model), x, 4096)
     return {"n": np.int64(len(x)), "mean_probability": softmax(logits).mean(axis=0),
             "accuracy": np.float64((logits.argmax(axis=1) == y).mean())}
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...core.forward import logits
 from ...core.stats import sigmoid, softmax
 from ...data.arrays import Reviews
 
@@ -43,16 +44,6 @@ def review_subset(reviews: Reviews, rows: np.ndarray) -> Reviews:
                    token_idx=np.concatenate(tokens or [np.zeros(0, np.int32)]),
                    offsets=offsets, review_id=reviews.review_id[rows],
                    rating=reviews.rating[rows], label=reviews.label[rows])
-
-
-def logits(f, x, batch_size: int) -> np.ndarray:
-    """f(x) batch by batch, float32 (n, k)."""
-    import tensorflow as tf
-
-    x = np.asarray(x)
-    dtype = tf.float32 if x.dtype.kind == "f" else None
-    return np.concatenate([f(tf.convert_to_tensor(x[s:s + batch_size], dtype=dtype)).numpy()
-                           for s in range(0, len(x), batch_size)])
 
 
 # ----------------------------------------------------------------------------- Taylor

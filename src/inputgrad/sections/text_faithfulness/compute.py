@@ -33,6 +33,7 @@ import time
 
 import numpy as np
 
+from ...core.forward import logits
 from ...core.stats import seed_summary, sigmoid, spearman
 from ...data.samples import sample_rows
 from ...infra.errors import ConfigError
@@ -54,8 +55,7 @@ METRICS = ("comprehensiveness_aopc", "sufficiency_aopc")
 def logits_of(f, x, batch_size: int = 256) -> np.ndarray:
     """The single output (logit) of a binary model for the rows of x, batch by batch."""
     x = np.asarray(x)
-    parts = [np.asarray(f(x[s:s + batch_size]))[:, 0] for s in range(0, len(x), batch_size)]
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return logits(f, x, batch_size)[:, 0] if len(x) else np.zeros(0, np.float32)
 
 
 def direction_of(classes) -> np.ndarray:
