@@ -40,7 +40,9 @@ def tensorflow_threads(n: int) -> None:
         os.environ.setdefault(name, str(n))
 
 
-def main(smk, run) -> None:
+def main(smk, run, examples=None) -> None:
+    """`examples`: a training script's builder of MLflow input-example rows
+    (`data.examples.example_rows`), handed to `infra.tracking.record`."""
     # SIGTERM (how Snakemake and schedulers stop jobs) unwinds like Ctrl-C, so a half-logged
     # MLflow run is closed as KILLED instead of staying RUNNING.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -57,7 +59,7 @@ def main(smk, run) -> None:
         if track:
             from .tracking import record
 
-            record({**track, "rule": smk.rule}, inputs, outputs, params, metrics)
+            record({**track, "rule": smk.rule}, inputs, outputs, params, metrics, examples)
     except InputgradError as err:
         log.error("%s: %s", smk.rule, err)
         logging.shutdown()
