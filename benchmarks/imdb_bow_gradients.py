@@ -38,9 +38,8 @@ def main() -> None:
     from inputgrad.core import gradients
     from inputgrad.core.models import build
     from inputgrad.data.arrays import load_reviews
-    from inputgrad.data.encodings import reviews_bow
     from inputgrad.infra.config import compose
-    from inputgrad.sections.imdb_bow.compute import mean_gradients
+    from inputgrad.sections.imdb_bow.compute import mean_gradients, reviews_bow
 
     cfg = compose(ROOT / "config" / "hydra", "imdb_bow_mlp")
     seed = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["seeds"][0]

@@ -62,7 +62,7 @@ def load(name: str, cfg: dict, data_dir: Path) -> dict:
         return load_data(data_dir / "imdb_train.npz", data_dir / "imdb_test.npz",
                          cfg["model"]["maxlen"], cfg["data"]["imdb"]["start_char"])
     from inputgrad.data.arrays import load_reviews
-    from inputgrad.data.encodings import reviews_bow
+    from inputgrad.sections.imdb_bow.compute import reviews_bow
 
     vocab, imdb = cfg["model"]["vocab_size"], cfg["data"]["imdb"]
     data = {}

@@ -8,11 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inputgrad.core.deletion import area_over_curve, delete_top, deletion_curves
-from inputgrad.core.loading import reinitialised
 from inputgrad.core.models import build, model_fn
 from inputgrad.core.stats import rankdata, softmax, spearman, spearman_rows
-from inputgrad.data.samples import sample_rows
 from inputgrad.infra.errors import ConfigError, DataError
 from inputgrad.sections.checks import compute, stages, tables
 
@@ -51,9 +48,9 @@ def test_rankdata_averages_ties():
 
 def test_area_over_curve_hand_case():
     # drop below p(0): [0, .5, .5] over k = 0, 10, 20 -> (2.5 + 5) / 20 = 0.375
-    assert area_over_curve([0, 10, 20], [1.0, 0.5, 0.5]) == pytest.approx(0.375)
-    assert area_over_curve([20, 0, 10], [0.5, 1.0, 0.5]) == pytest.approx(0.375)
-    assert area_over_curve([0, 10], [0.7, 0.7]) == 0.0
+    assert compute.area_over_curve([0, 10, 20], [1.0, 0.5, 0.5]) == pytest.approx(0.375)
+    assert compute.area_over_curve([20, 0, 10], [0.5, 1.0, 0.5]) == pytest.approx(0.375)
+    assert compute.area_over_curve([0, 10], [0.7, 0.7]) == 0.0
 
 
 # ----------------------------------------------------------------------------- deletion
@@ -79,7 +76,7 @@ def test_deletion_on_linear_model_removes_pixels_in_known_order():
         assert orders[method][0].tolist() == [1, 3, 2, 0], method
     assert sorted(orders["random"][0].tolist()) == [0, 1, 2, 3]
 
-    curves = deletion_curves(lambda xb: softmax(f(xb).numpy()), x, classes,
+    curves = compute.deletion_curves(lambda xb: softmax(f(xb).numpy()), x, classes,
                                      {"gradient": orders["gradient"]}, [0, 1, 2, 4])
     table = tables.deletion_table(curves, [0, 1, 2, 4], len(x))
     # p(class 0) = sigmoid(sum of the weights of the pixels still on)
@@ -102,7 +99,7 @@ def test_gradient_x_input_ranks_absent_pixels_last():
     orders = compute.deletion_orders(attrs, 1, 3, random_seed=0)
     assert orders["gradient"][0].tolist() == [0, 1, 2]
     assert orders["gradient_x_input"][0].tolist() == [1, 2, 0]
-    curves = deletion_curves(lambda xb: softmax(f(xb).numpy()), x, cls,
+    curves = compute.deletion_curves(lambda xb: softmax(f(xb).numpy()), x, cls,
                                      {m: orders[m] for m in ("gradient", "gradient_x_input")},
                                      [0, 1])
     table = tables.deletion_table(curves, [0, 1], len(x))
@@ -116,21 +113,21 @@ def test_gradient_x_input_ranks_absent_pixels_last():
 def test_delete_top_and_select_digits():
     x = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
     order = np.array([[2, 0, 1], [1, 2, 0]])
-    np.testing.assert_array_equal(delete_top(x, order, 2), [[0, 2, 0], [4, 0, 0]])
-    np.testing.assert_array_equal(delete_top(x, order, 0), x)
-    a = sample_rows(100, 10, seed=3)
-    np.testing.assert_array_equal(a, sample_rows(100, 10, seed=3))
+    np.testing.assert_array_equal(compute.delete_top(x, order, 2), [[0, 2, 0], [4, 0, 0]])
+    np.testing.assert_array_equal(compute.delete_top(x, order, 0), x)
+    a = compute.select_digits(100, 10, seed=3)
+    np.testing.assert_array_equal(a, compute.select_digits(100, 10, seed=3))
     assert len(set(a.tolist())) == 10 and list(a) == sorted(a)
-    assert len(sample_rows(5, 10, seed=0)) == 5
+    assert len(compute.select_digits(5, 10, seed=0)) == 5
 
 
 def test_reinitialised_model_changes_weights_not_shapes():
     w = np.ones((3, 2), np.float32)
     model = linear_model(w)
-    clone = reinitialised(model, seed=0)
+    clone = compute.reinitialised(model, seed=0)
     assert [v.shape for v in clone.get_weights()] == [v.shape for v in model.get_weights()]
     assert not np.allclose(clone.get_weights()[0], w)
-    np.testing.assert_allclose(reinitialised(model, seed=0).get_weights()[0],
+    np.testing.assert_allclose(compute.reinitialised(model, seed=0).get_weights()[0],
                                clone.get_weights()[0])
 
 

@@ -13,15 +13,16 @@ from inputgrad.core import gradients
 from inputgrad.core.models import build
 from inputgrad.core.seeding import seed_everything
 from inputgrad.core.stats import spearman
-from inputgrad.data.encodings import bag_of_words, word_names
 from inputgrad.infra.errors import ConfigError, DataError
 from inputgrad.infra.io import load_npz
 from inputgrad.sections.imdb_bow import stages, tables
 from inputgrad.sections.imdb_bow.compute import (
+    bag_of_words,
     fit_threshold,
     linear_agreement,
     mean_gradients,
     side_ranks,
+    word_names,
 )
 from inputgrad.sections.imdb_bow.tables import gbar_frame, table2, table2_markdown
 

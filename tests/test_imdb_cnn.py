@@ -11,7 +11,6 @@ from inputgrad.core import gradients, stats
 from inputgrad.core.models import imdb_cnn as build_cnn
 from inputgrad.core.models import split_embedding
 from inputgrad.data.arrays import Reviews, pad_reviews
-from inputgrad.data.encodings import display_tokens
 from inputgrad.infra.errors import ConfigError, DataError
 from inputgrad.infra.io import load_npz, save_npz, write_json
 from inputgrad.sections.imdb_cnn import compute, stages, tables
@@ -180,7 +179,7 @@ def test_phrases_oov_marks_truncation_and_table_rows():
             [3, 4, 3, 4]]               # no phrase
     word_ids = [[9, 7, 2, 8, 9], [7, 3, 8, 4, 4, 4, 4, 4], [9, 3, 9, 4, 7, 3, 8], [5, 4, 5, 4]]
     reviews = reviews_of(word_ids, toks)
-    assert display_tokens(reviews, 0, vocab, oov_char=2) == [
+    assert compute.display_tokens(reviews, 0, vocab, oov_char=2) == [
         "bad", "lack", "[of]", "credibility", "good"]
     assert compute.find_phrase(["a", "b", "a", "b"], ["a", "b"]) == [0, 2]
 

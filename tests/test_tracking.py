@@ -10,7 +10,6 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from inputgrad.data.examples import example_rows
 from inputgrad.infra import paths
 from inputgrad.infra.tracking import (
     Tracker,
@@ -230,7 +229,8 @@ def test_example_rows_are_built_as_the_training_stages_build_their_inputs(tmp_pa
     import numpy as np
 
     from inputgrad.data.arrays import load_reviews, pad_reviews
-    from inputgrad.data.encodings import bag_of_words
+    from inputgrad.infra.tracking import example_rows
+    from inputgrad.sections.imdb_bow.compute import bag_of_words
 
     digits = np.random.default_rng(0).random((9, 28, 28)).astype(np.float32)
     np.savez(tmp_path / "mnist.npz", x_test=digits, y_test=np.arange(9))
@@ -286,8 +286,7 @@ def record_keras(store, job, name="toy-seed0", registered_name=None) -> str:
              "model": {**job["declared"], "registered_name": registered_name,
                        "alias": "seed" + name.rsplit("seed", 1)[-1]}}
     record(track, {"experiment": store["id_file"], **job["inputs"]}, job["outputs"],
-           {"cfg": {"train": {"epochs": 1}}, "seed": 0}, {"test_accuracy": 0.5},
-           examples=example_rows)
+           {"cfg": {"train": {"epochs": 1}}, "seed": 0}, {"test_accuracy": 0.5})
     return read_id(job["outputs"]["run_id"])
 
 

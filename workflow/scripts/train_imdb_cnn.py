@@ -1,6 +1,5 @@
 """Rule train_imdb_cnn: train the paper-5.1 IMDB CNN (Keras imdb_cnn example) for one seed."""
-from inputgrad.data.examples import example_rows
 from inputgrad.infra.stage import main
 from inputgrad.sections.imdb_cnn.stages import train_imdb_cnn as run
 
-main(snakemake, run, examples=example_rows)  # noqa: F821
+main(snakemake, run)  # noqa: F821

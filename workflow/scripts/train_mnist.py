@@ -1,6 +1,5 @@
 """Rule train_mnist: train an MNIST model of paper 5.3 (MLP or logistic regression)."""
-from inputgrad.data.examples import example_rows
 from inputgrad.infra.stage import main
 from inputgrad.sections.mnist.stages import train_mnist as run
 
-main(snakemake, run, examples=example_rows)  # noqa: F821
+main(snakemake, run)  # noqa: F821

@@ -40,9 +40,7 @@ def tensorflow_threads(n: int) -> None:
         os.environ.setdefault(name, str(n))
 
 
-def main(smk, run, examples=None) -> None:
-    """`examples`: a training script's builder of MLflow input-example rows
-    (`data.examples.example_rows`), handed to `infra.tracking.record`."""
+def main(smk, run) -> None:
     # SIGTERM (how Snakemake and schedulers stop jobs) unwinds like Ctrl-C, so a half-logged
     # MLflow run is closed as KILLED instead of staying RUNNING.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -59,7 +57,7 @@ def main(smk, run, examples=None) -> None:
         if track:
             from .tracking import record
 
-            record({**track, "rule": smk.rule}, inputs, outputs, params, metrics, examples)
+            record({**track, "rule": smk.rule}, inputs, outputs, params, metrics)
     except InputgradError as err:
         log.error("%s: %s", smk.rule, err)
         logging.shutdown()

@@ -48,10 +48,14 @@ import json
 import math
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
 from .errors import ConfigError
 from .io import write_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The experiment tag the MLflow UI reads to choose its view (its values are in the UI's code:
 # "custom_model_development" = model training, "genai_development" = GenAI).
@@ -318,6 +322,41 @@ def _keras_requirements() -> list[str]:
     return pins
 
 
+def example_rows(spec: dict, inputs: dict, input_shape) -> np.ndarray:
+    """A few real input rows for a model with input shape `input_shape` ((None, ...)), read
+    from the rule input `spec["input"]` as `spec["encoding"]` says (see the module docstring).
+    Rows are spread evenly over the file (both labels of the IMDB test split, which is sorted
+    by label), and built with the functions the training stages use."""
+    import numpy as np
+
+    path, rows = inputs[spec["input"]], int(spec.get("rows", 5))
+    encoding = spec["encoding"]
+    if encoding == "array":
+        with np.load(path) as arrays:
+            x = arrays[spec.get("array", "x_test")]
+            pick = np.linspace(0, len(x) - 1, min(rows, len(x))).round().astype(int)
+            x = x[pick]
+        return x.reshape(len(x), *input_shape[1:])
+    from ..data.arrays import Reviews, load_reviews
+
+    reviews = load_reviews(path)
+    pick = np.linspace(0, len(reviews) - 1, min(rows, len(reviews))).round().astype(int)
+    ids = [reviews.ids(i) for i in pick]
+    offsets = np.concatenate([[0], np.cumsum([len(v) for v in ids])])
+    flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+    if encoding == "padded":
+        from ..data.arrays import pad_reviews
+
+        subset = Reviews(flat, np.zeros_like(flat), offsets, reviews.review_id[pick],
+                         reviews.rating[pick], reviews.label[pick])
+        return pad_reviews(subset, int(input_shape[1]), int(spec.get("start_char", 1)))[0]
+    if encoding == "bag_of_words":
+        from ..sections.imdb_bow.compute import bag_of_words
+
+        return bag_of_words(flat, offsets, int(input_shape[1]), int(spec.get("index_from", 3)))
+    raise ValueError(f"unknown input-example encoding {encoding!r}")
+
+
 def read_id(path) -> str:
     return Path(path).read_text().strip()
 
@@ -327,14 +366,11 @@ def files(value) -> list[str]:
     return [value] if isinstance(value, (str, Path)) else [str(v) for v in value]
 
 
-def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict,
-           examples=None) -> None:
-    """Log one finished stage as its rule declared (see the module docstring). `examples`:
-    the training script's builder of input-example rows, `examples(spec, inputs, input_shape)`
-    (`data.examples.example_rows`), passed in because infra imports nothing above it."""
+def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict) -> None:
+    """Log one finished stage as its rule declared (see the module docstring)."""
     tracker = Tracker(track["tracking"]["uri"])
     if "run" in track:
-        _record_training(tracker, track, inputs, outputs, params, metrics, examples)
+        _record_training(tracker, track, inputs, outputs, params, metrics)
         return
     for id_file in files(inputs[track.get("runs", "run_id")]):
         run_id = read_id(id_file)
@@ -346,8 +382,7 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
         tracker.log_metrics(run_id, metrics)
 
 
-def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics,
-                     examples) -> None:
+def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) -> None:
     import pandas as pd
 
     tags = {**(track["run"].get("tags") or {}),
@@ -365,7 +400,7 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics,
             tracker.log_artifact(run_id, outputs[key], folder)
         if track.get("model"):
             _log_model(tracker, run_id, track["model"], inputs, outputs,
-                       track["run"].get("tags") or {}, examples)
+                       track["run"].get("tags") or {})
         write_text(outputs["run_id"], run_id + "\n")
     except BaseException as err:
         tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
@@ -374,16 +409,12 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics,
     tracker.supersede(run_id, track["run"].get("tags") or {})  # model and seed, not provenance
 
 
-def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, tags,
-               examples) -> None:
+def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, tags) -> None:
     """The saved Keras model of a training rule as an MLflow Model (see the module docstring)."""
     import keras
 
     model = keras.models.load_model(outputs[declared.get("output", "model")], compile=False)
-    if examples is None:
-        raise ConfigError(f"rule declares model {declared.get('name', 'model')!r} for MLflow but "
-                          "its script passes no input-example builder (main(..., examples=))")
-    example = examples(declared["example"], inputs, model.input_shape)
+    example = example_rows(declared["example"], inputs, model.input_shape)
     example = example.astype(model.inputs[0].dtype)  # the signature's dtype is the model's
     tracker.log_keras_model(run_id, model, example, name=declared.get("name", "model"),
                             registered_name=declared.get("registered_name"),

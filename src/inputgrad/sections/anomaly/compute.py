@@ -29,13 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...core.deletion import delete_top
 from ...core.groups import grouped_order, patch_groups, window_groups
 from ...core.stats import rankdata, sigmoid, softmax
 from ...data.arrays import Reviews, pad_reviews
-from ...data.encodings import bag_of_words
-from ...data.samples import sample_rows
 from ...infra.errors import ConfigError
+from ..checks.compute import delete_top
+from ..imdb_bow.compute import bag_of_words
 
 # detector -> sign: anomaly score = sign * raw value (higher = more anomalous)
 SIGNS = {"msp": -1.0, "gradnorm": -1.0, "gradient_logprob": 1.0, "gradient_logit": 1.0}
@@ -178,7 +177,7 @@ def mnist_sets(x_test: np.ndarray, digits8: np.ndarray, cfg: dict) -> dict[str, 
         elif name == "rotated_90":
             out[name] = np.rot90(source, k=1, axes=(1, 2))
         else:  # sklearn_digits
-            pick = sample_rows(len(digits8), n, rng)
+            pick = np.sort(rng.choice(len(digits8), size=min(n, len(digits8)), replace=False))
             out[name] = like_mnist(digits8[pick], cfg["sklearn_box"])
     return {k: np.ascontiguousarray(v, np.float32).reshape(len(v), -1) for k, v in out.items()}
 

@@ -10,11 +10,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from ...core.loading import load_model
 from ...data.arrays import load_reviews, pad_reviews
-from ...data.samples import mnist_test, sample_rows
 from ...infra.errors import DataError
-from ...infra.io import save_figure, write_csv, write_text
+from ...infra.io import load_npz, save_figure, write_csv, write_text
 from . import compute, tables, views
 
 log = logging.getLogger(__name__)
@@ -23,6 +21,19 @@ MNIST_MODELS = ("mnist_mlp", "mnist_logreg")
 TEXT_MODELS = ("imdb_cnn", "imdb_bow_mlp")
 # keras / TensorFlow are imported only by the stages that run a model, so anomaly_seeds and the
 # figure start without them.
+
+
+def _load_model(path):
+    import keras
+
+    return keras.models.load_model(path, compile=False)
+
+
+def _mnist_test(path) -> np.ndarray:
+    arrays = load_npz(path)
+    if "x_test" not in arrays:
+        raise DataError(f"{path}: no array 'x_test'")
+    return arrays["x_test"]
 
 
 def _sklearn_digits() -> np.ndarray:
@@ -49,14 +60,14 @@ def gradient_anomaly(inputs, outputs, params) -> dict:
     model and detector as metrics."""
     cfg = params["cfg"]
     anomaly, imdb = cfg["anomaly"], cfg["data"]["imdb"]
-    sets = {"mnist": compute.mnist_sets(mnist_test(inputs["mnist"]), _sklearn_digits(),
+    sets = {"mnist": compute.mnist_sets(_mnist_test(inputs["mnist"]), _sklearn_digits(),
                                         anomaly["mnist"]),
             "imdb": compute.text_sets(load_reviews(inputs["imdb_test"]), anomaly["imdb"],
                                       imdb["num_words"], imdb["index_from"])}
     rows, metrics = [], {}
     for name in (*MNIST_MODELS, *TEXT_MODELS):
         start = time.perf_counter()
-        model = load_model(inputs[name])
+        model = _load_model(inputs[name])
         values = {k: compute.detector_values(model, x, anomaly["batch_size"],
                                              anomaly["chunk_size"])
                   for k, x in _model_sets(name, model, sets, imdb).items()}
@@ -84,16 +95,18 @@ def grouped_deletion(inputs, outputs, params) -> dict:
     metrics = {}
     start = time.perf_counter()
     digits = grouped["mnist"]
-    x = mnist_test(inputs["mnist"])
-    pick = sample_rows(len(x), digits["n"], digits["seed"])
+    x = _mnist_test(inputs["mnist"])
+    x = x.reshape(len(x), -1).astype(np.float32)
+    pick = np.sort(np.random.default_rng(digits["seed"]).choice(
+        len(x), size=min(digits["n"], len(x)), replace=False))
     parts = [tables.deletion_table("mnist_mlp", compute.mnist_deletion(
-        model_fn(load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
+        model_fn(_load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
     metrics["grouped_seconds_mnist_mlp"] = time.perf_counter() - start
     text = grouped["imdb_cnn"]
     if text["enabled"]:
         start = time.perf_counter()
         reviews = load_reviews(inputs["imdb_test"])
-        model = load_model(inputs["imdb_cnn"])
+        model = _load_model(inputs["imdb_cnn"])
         ids, offsets = compute.take_reviews(reviews, compute.text_sample(reviews, text))
         padded, position = pad_reviews(compute.as_reviews(ids, offsets),
                                        int(model.input_shape[1]), imdb["start_char"])

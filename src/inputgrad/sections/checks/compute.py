@@ -13,9 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from inputgrad.core.deletion import area_over_curve, delete_top, deletion_curves  # noqa: F401
-from inputgrad.core.loading import reinitialised  # noqa: F401 (the old home of these)
 from inputgrad.core.stats import spearman_rows
+from inputgrad.infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +23,12 @@ RANKINGS = (*ATTRIBUTED, "random")  # "random": the control, a seeded permutatio
 
 
 # ----------------------------------------------------------------------------- deletion
+
+def select_digits(n_total: int, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random subset of min(n, n_total) rows."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
+
 
 def method_options(cfg: dict, batch_size: int) -> dict[str, dict]:
     """Each method's options from the `deletion` config (IG: all path points of a batch of
@@ -72,6 +77,41 @@ def deletion_orders(attrs: dict[str, np.ndarray], n: int, d: int,
     return orders
 
 
+def delete_top(x, order, k: int, value: float = 0.0) -> np.ndarray:
+    """Copy of x (n, d) with, in each row, the pixels order[:, :k] set to `value`."""
+    x = np.array(x, copy=True)
+    if k > 0:
+        np.put_along_axis(x, order[:, :k], value, axis=1)
+    return x
+
+
+def deletion_curves(predict_proba, x, classes, orders: dict[str, np.ndarray],
+                    ks) -> dict[str, np.ndarray]:
+    """{method: mean probability of `classes` after deleting the top-k pixels, one per k}.
+    predict_proba: (n, d) -> (n, classes)."""
+    x = np.asarray(x).reshape(len(x), -1)
+    rows = np.arange(len(x))
+    for k in ks:
+        if not 0 <= k <= x.shape[1]:
+            raise ConfigError(f"deletion.ks: {k} outside [0, {x.shape[1]}]")
+    return {method: np.array([np.mean(predict_proba(delete_top(x, order, int(k)))[rows, classes])
+                              for k in ks])
+            for method, order in orders.items()}
+
+
+def area_over_curve(ks, probs) -> float:
+    """Mean drop of the probability below its k=0 value over the k range (trapezoid rule):
+    (1 / (k_max - k_min)) * ∫ (p(k_min) - p(k)) dk. Larger = the ranking finds what matters."""
+    ks = np.asarray(ks, np.float64)
+    probs = np.asarray(probs, np.float64)
+    order = np.argsort(ks)
+    ks, probs = ks[order], probs[order]
+    if len(ks) < 2 or ks[-1] == ks[0]:
+        return float("nan")
+    drop = probs[0] - probs
+    return float(np.sum((drop[1:] + drop[:-1]) * np.diff(ks)) / 2 / (ks[-1] - ks[0]))
+
+
 def aoc_by_method(table: pd.DataFrame) -> dict[str, float]:
     """{method: area over its curve} from the tidy deletion table, in table order."""
     return {m: area_over_curve(g["k"], g["mean_probability"])
@@ -79,6 +119,16 @@ def aoc_by_method(table: pd.DataFrame) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- sanity
+
+def reinitialised(model, seed: int):
+    """Same architecture, fresh weights from its initialisers (seeded)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model)
+    clone.build(model.input_shape)
+    return clone
+
 
 def randomisation_check(f_trained, f_random, x, classes, output: str = "logit",
                         batch_size: int = 256) -> dict:

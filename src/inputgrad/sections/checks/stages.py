@@ -10,12 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inputgrad.core.deletion import deletion_curves
-from inputgrad.core.loading import load_model, reinitialised
 from inputgrad.core.stats import softmax
-from inputgrad.data.samples import mnist_test, sample_rows
 from inputgrad.infra.errors import DataError
-from inputgrad.infra.io import save_figure, write_csv, write_json, write_text
+from inputgrad.infra.io import load_npz, save_figure, write_csv, write_json, write_text
 
 from . import compute, tables, views
 
@@ -28,11 +25,16 @@ log = logging.getLogger(__name__)
 def _digits(model_path, data_path, digits: dict):
     """(model, f, x, classes): the trained model, its logit function, the seeded subset of
     test digits (n, 784) float32 and the classes the model predicts for them."""
+    import keras
+
     from inputgrad.core.models import model_fn
 
-    x_test = mnist_test(data_path)
-    x = x_test[sample_rows(len(x_test), digits["n"], digits["seed"])]
-    model = load_model(model_path)
+    arrays = load_npz(data_path)
+    if "x_test" not in arrays:
+        raise DataError(f"{data_path}: no array 'x_test'")
+    x_test = arrays["x_test"].reshape(len(arrays["x_test"]), -1).astype(np.float32, copy=False)
+    x = x_test[compute.select_digits(len(x_test), digits["n"], digits["seed"])]
+    model = keras.models.load_model(model_path, compile=False)
     f = model_fn(model)
     classes = np.asarray(f(x).numpy().argmax(axis=1), np.int32)
     return model, f, x, classes
@@ -46,7 +48,7 @@ def attribution_deletion(inputs, outputs, params):
     attrs, gap, seconds = compute.attributions(f, x, classes, deletion, digits["output"],
                                                digits["batch_size"])
     orders = compute.deletion_orders(attrs, len(x), x.shape[1], deletion["random_seed"])
-    curves = deletion_curves(lambda xb: softmax(f(xb).numpy()), x, classes,
+    curves = compute.deletion_curves(lambda xb: softmax(f(xb).numpy()), x, classes,
                                      orders, deletion["ks"])
     table = tables.deletion_table(curves, deletion["ks"], len(x))
     summary = tables.deletion_summary(table, gap, digits, deletion)
@@ -65,7 +67,7 @@ def attribution_sanity(inputs, outputs, params):
 
     digits, sanity = params["cfg"]["digits"], params["cfg"]["sanity"]
     model, f, x, classes = _digits(inputs["model"], inputs["data"], digits)
-    f_random = model_fn(reinitialised(model, sanity["reinit_seed"]))
+    f_random = model_fn(compute.reinitialised(model, sanity["reinit_seed"]))
     result = {"reinit_seed": sanity["reinit_seed"], "output": digits["output"],
               "classes": "predicted by the trained model",
               **compute.randomisation_check(f, f_random, x, classes, digits["output"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inputgrad.core.seeds import number, seeds_of, seeds_phrase, spread_cells, summary_rows
+from inputgrad.core.stats import seed_summary
 from inputgrad.infra.errors import DataError
 
 from .compute import aoc_by_method
@@ -73,15 +73,21 @@ def _aoc_rank(values: pd.Series) -> pd.Series:
 
 def checks_seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     """Per (quantity, method): its per-seed rows, then one summary row (seed empty) with
-    `core.seeds.summary_rows`. `rank` (deletion AOC only): the method's rank within
+    `core.stats.seed_summary` of them. `rank` (deletion AOC only): the method's rank within
     its seed, and in the summary row its rank by mean AOC (1 = most faithful)."""
     values = values.copy()
     aoc = values["quantity"] == "deletion_aoc"
     values.loc[aoc, "rank"] = values[aoc].groupby("seed")["value"].transform(_aoc_rank)
-    table = summary_rows(values, ["quantity", "method"], SEED_COLUMNS)
+    parts = []
+    for (quantity, method), group in values.groupby(["quantity", "method"], sort=False):
+        parts += [group, pd.DataFrame([{"quantity": quantity, "method": method,
+                                        **seed_summary(group["value"])}])]
+    table = pd.concat(parts, ignore_index=True).reindex(columns=SEED_COLUMNS)
     summary_aoc = table["seed"].isna() & (table["quantity"] == "deletion_aoc")
     table.loc[summary_aoc, "rank"] = _aoc_rank(table.loc[summary_aoc, "mean"])
-    return table.astype({"rank": "Int64"})
+    for column in ("seed", "rank", "n"):
+        table[column] = table[column].astype("Int64")
+    return table
 
 
 def same_order_seeds(table: pd.DataFrame) -> list[int]:
@@ -90,6 +96,10 @@ def same_order_seeds(table: pd.DataFrame) -> list[int]:
     summary = aoc[aoc["seed"].isna()].set_index("method")["rank"]
     return [int(s) for s, g in aoc.dropna(subset=["seed"]).groupby("seed")
             if g.set_index("method")["rank"].equals(summary.reindex(g["method"]))]
+
+
+def _num(v, fmt: str = ".3f") -> str:
+    return "—" if pd.isna(v) else format(v, fmt)
 
 
 def _seed_rows(table: pd.DataFrame, first: list[str], cell) -> pd.DataFrame:
@@ -101,7 +111,10 @@ def _seed_rows(table: pd.DataFrame, first: list[str], cell) -> pd.DataFrame:
         row = dict(zip(first, [_label(summary, c) for c in first], strict=True))
         row.update({f"seed {int(r['seed'])}": cell(r) for _, r in group.dropna(
             subset=["seed"]).iterrows()})
-        row.update(spread_cells(summary))
+        row.update({"mean": _num(summary["mean"]), "sd": _num(summary["sd"]),
+                    "min – max": f"{_num(summary['min'])} – {_num(summary['max'])}",
+                    "95 % CI": ("—" if pd.isna(summary["ci_low"]) else
+                                f"{_num(summary['ci_low'])} – {_num(summary['ci_high'])}")})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -111,12 +124,12 @@ def _label(summary: pd.Series, column: str) -> str:
         return LABELS[summary["quantity"]]
     if column == "method":
         return summary["method"].replace("_", " ")
-    return number(summary[column], "d")
+    return _num(summary[column], "d")
 
 
 def _aoc_cell(row: pd.Series) -> str:
     """A seed's AOC with its rank within the seed."""
-    return f"{number(row['value'])} ({number(row['rank'], 'd')})"
+    return f"{_num(row['value'])} ({_num(row['rank'], 'd')})"
 
 
 def _order(ranked: pd.DataFrame) -> str:
@@ -134,7 +147,7 @@ def _order(ranked: pd.DataFrame) -> str:
 def checks_seeds_markdown(table: pd.DataFrame) -> str:
     """The cross-seed checks as Markdown: the deletion AOC by method (ranked by mean AOC, each
     seed's own rank in parentheses), then the diagnostics, then how to read them."""
-    seeds = seeds_of(table)
+    seeds = [int(s) for s in table["seed"].dropna().unique()]
     aoc = table[table["quantity"] == "deletion_aoc"]
     ranked = aoc[aoc["seed"].isna()].sort_values("rank", kind="stable")
     order = ranked["method"].tolist()
@@ -142,7 +155,8 @@ def checks_seeds_markdown(table: pd.DataFrame) -> str:
     same = same_order_seeds(table)
     k = len(seeds)
     lines = [
-        f"# Attribution checks across seeds ({seeds_phrase(seeds)})", "",
+        f"# Attribution checks across seeds ({k} seed{'s' if k > 1 else ''}: "
+        f"{', '.join(map(str, seeds))})", "",
         "Deletion test: area over the curve (AOC) per method; larger = the ranking finds the "
         "pixels the model uses. Methods ranked by mean AOC; each seed's own rank in "
         "parentheses.", "",
@@ -152,7 +166,7 @@ def checks_seeds_markdown(table: pd.DataFrame) -> str:
         f"seed{'s' if k > 1 else ''}.", "",
         "Diagnostics:", "",
         _seed_rows(table[table["quantity"] != "deletion_aoc"], ["quantity", "method"],
-                   lambda r: number(r["value"])).to_markdown(index=False, disable_numparse=True),
+                   lambda r: _num(r["value"])).to_markdown(index=False, disable_numparse=True),
         "",
         "Notes. Per seed, the checks model trained with that seed, on the same digits, "
         "deletion grid and method seeds. sd: sample standard deviation over the seeds (ddof = "

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...core.loading import load_model
 from ...data.arrays import load_reviews
-from ...data.encodings import reviews_bow, word_names
 from ...infra.errors import DataError
 from ...infra.io import load_npz, save_figure, save_npz, write_csv, write_json, write_text
 from . import compute, tables, views
@@ -20,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def _load_split(path, vocab_size: int, imdb_cfg: dict):
-    return reviews_bow(load_reviews(path), vocab_size, imdb_cfg)
+    return compute.reviews_bow(load_reviews(path), vocab_size, imdb_cfg)
 
 
 def _read_frame(path) -> pd.DataFrame:
@@ -59,16 +57,18 @@ def train_imdb_bow_mlp(inputs, outputs, params) -> dict:
 def imdb_bow_gbar(inputs, outputs, params) -> dict:
     """Rule imdb_bow_gbar: ḡ (test and train; probability and logit) as arrays (npz), the
     per-word table (csv), its summary (json) and the per-review scores x·ḡ (scores)."""
+    import keras
+
     from ...core.models import model_fn
 
     cfg = params["cfg"]
     imdb = cfg["data"]["imdb"]
-    model = load_model(inputs["model"])
+    model = keras.models.load_model(inputs["model"])
     vocab = int(model.input_shape[-1])
     x_train, y_train = _load_split(inputs["train"], vocab, imdb)
     x_test, y_test = _load_split(inputs["test"], vocab, imdb)
     word_index = json.loads(Path(inputs["word_index"]).read_text())
-    names = word_names(word_index, vocab, imdb["index_from"])
+    names = compute.word_names(word_index, vocab, imdb["index_from"])
     res = compute.split_gbars(model_fn(model), x_test, x_train, cfg["attribution"]["batch_size"])
     gbars = res["gbars"]
     frame = tables.gbar_frame(gbars, names, x_test, x_train, imdb["index_from"])

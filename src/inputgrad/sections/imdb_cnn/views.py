@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ...data.encodings import display_tokens
 from ...data.prepare import tokenize
+from .compute import display_tokens
 
 
 def review_view(row, grads, reviews, vocab, oov_char, rank_by, width) -> dict:

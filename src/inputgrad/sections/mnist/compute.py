@@ -22,9 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...core.forward import logits as batched_logits
 from ...core.stats import softmax
-from ...data.encodings import flatten
 from ...infra.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -34,6 +32,14 @@ log = logging.getLogger(__name__)
 
 TARGETS = ("probability", "logit")
 IMAGE_SHAPE = (28, 28)
+
+
+def flatten(x: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) pixels in [0, 1] -> (n, 784) float32, row-major (pixel j = (j // 28, j % 28))."""
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"MNIST images must be (n, 28, 28) or (n, 784), got shape {x.shape}")
+    return x.reshape(len(x), -1).astype(np.float32, copy=False)
 
 
 def load_data(path) -> dict[str, np.ndarray]:
@@ -201,7 +207,8 @@ def predictions(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays saved beside the Jacobians: n, mean class probability (classes,), accuracy."""
     from ...core.models import model_fn
 
-    logits = batched_logits(model_fn(model), x, 4096)
+    f = model_fn(model)
+    logits = np.concatenate([f(x[s:s + 4096]).numpy() for s in range(0, len(x), 4096)])
     return {"n": np.int64(len(x)), "mean_probability": softmax(logits).mean(axis=0),
             "accuracy": np.float64((logits.argmax(axis=1) == y).mean())}
 

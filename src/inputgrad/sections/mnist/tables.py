@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...core.seeds import SUMMARY, seed_rows
-from ...core.stats import pearson_rows
+from ...core.stats import pearson_rows, seed_summary
 from .compute import TARGETS, class_key, seed_mean
 
 COLUMN_NOTES = {
@@ -19,6 +18,7 @@ COLUMN_NOTES = {
     "mlp_logit_class": "MLP class-conditional mean Jacobian of the class logit (digits of "
                        "class c only)",
 }
+SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")
 
 
 def correlation_table(mlp_jac: dict, weights: np.ndarray,
@@ -62,7 +62,7 @@ def digit_correlations(table: pd.DataFrame, n_classes: int,
 
 def seeds_table(seeds, mlp: list[dict], logreg: list[dict], weights: list[dict]) -> pd.DataFrame:
     """Across seeds, tidy: one row per (quantity, variant, digit, seed) with its `value`, then a
-    row seed "all" with their summary (`core.seeds.seed_rows`), then for the correlations a
+    row seed "all" with the `seed_summary` of the per-seed values, then for the correlations a
     row seed "averaged": the Jacobians averaged over seeds against the seed-averaged weights.
 
     quantity `test_accuracy` (variant mlp / logreg), `mean_r` (mean over digits of the Pearson r
@@ -81,7 +81,8 @@ def seeds_table(seeds, mlp: list[dict], logreg: list[dict], weights: list[dict])
     rows = []
     for (quantity, variant, digit), by_seed in values.items():
         item = {"quantity": quantity, "variant": variant, "digit": digit}
-        rows += seed_rows({s: by_seed[s] for s in seeds}, summary_seed="all", **item)
+        rows += [{**item, "seed": s, "value": by_seed[s]} for s in seeds]
+        rows.append({**item, "seed": "all", **seed_summary([by_seed[s] for s in seeds])})
         if "averaged" in by_seed:
             rows.append({**item, "seed": "averaged", "value": by_seed["averaged"]})
     df = pd.DataFrame(rows, columns=["quantity", "variant", "digit", "seed", "value", *SUMMARY])

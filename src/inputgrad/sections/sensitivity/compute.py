@@ -20,7 +20,6 @@ import logging
 
 import numpy as np
 
-from ...core.forward import logits
 from ...core.stats import sigmoid, softmax
 from ...data.arrays import Reviews
 
@@ -34,6 +33,12 @@ STRATEGIES = ("gradient", "random")  # word flips / substitutions: first-order g
 
 # ----------------------------------------------------------------------------- inputs
 
+def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random subset of min(n, n_total) rows."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
+
+
 def review_subset(reviews: Reviews, rows: np.ndarray) -> Reviews:
     """The reviews `rows` of a split, in the same flat layout."""
     parts = [reviews.word_ids[reviews.offsets[i]:reviews.offsets[i + 1]] for i in rows]
@@ -43,6 +48,16 @@ def review_subset(reviews: Reviews, rows: np.ndarray) -> Reviews:
                    token_idx=np.concatenate(tokens or [np.zeros(0, np.int32)]),
                    offsets=offsets, review_id=reviews.review_id[rows],
                    rating=reviews.rating[rows], label=reviews.label[rows])
+
+
+def logits(f, x, batch_size: int) -> np.ndarray:
+    """f(x) batch by batch, float32 (n, k)."""
+    import tensorflow as tf
+
+    x = np.asarray(x)
+    dtype = tf.float32 if x.dtype.kind == "f" else None
+    return np.concatenate([f(tf.convert_to_tensor(x[s:s + batch_size], dtype=dtype)).numpy()
+                           for s in range(0, len(x), batch_size)])
 
 
 # ----------------------------------------------------------------------------- Taylor

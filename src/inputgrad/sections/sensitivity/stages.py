@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...core.loading import load_model
 from ...data.arrays import Reviews, load_reviews, load_tokens, pad_reviews
-from ...data.samples import mnist_test, sample_rows
 from ...infra.errors import ConfigError, DataError
 from ...infra.io import save_figure, write_csv, write_json, write_text
 from . import compute, tables, views
@@ -26,11 +24,22 @@ log = logging.getLogger(__name__)
 # and sensitivity_seeds rules start without TensorFlow.
 
 
+def _load_model(path):
+    import keras
+
+    return keras.models.load_model(path, compile=False)
+
+
 def _mnist_test(path, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded sample of the test digits: (x (n, 784) float32 in [0, 1], labels (n,))."""
-    x, y = mnist_test(path, labels=True)
-    rows = sample_rows(len(y), n, seed)
-    return x[rows], y[rows]
+    from ..mnist.compute import flatten
+
+    with np.load(path) as arrays:
+        missing = {"x_test", "y_test"} - set(arrays.files)
+        if missing:
+            raise DataError(f"{path}: missing arrays {sorted(missing)}")
+        rows = compute.sample_rows(len(arrays["y_test"]), n, seed)
+        return flatten(arrays["x_test"][rows]), arrays["y_test"][rows].astype(np.int64)
 
 
 def _review_sample(path, n: int, seed: int) -> Reviews:
@@ -39,13 +48,13 @@ def _review_sample(path, n: int, seed: int) -> Reviews:
     nonempty = np.flatnonzero(np.diff(reviews.offsets) > 0)
     if not len(nonempty):
         raise DataError(f"{path}: no review with a word")
-    return compute.review_subset(reviews, nonempty[sample_rows(len(nonempty), n, seed)])
+    return compute.review_subset(reviews, nonempty[compute.sample_rows(len(nonempty), n, seed)])
 
 
 def _bow_inputs(model, reviews: Reviews, imdb: dict) -> tuple[np.ndarray, np.ndarray]:
     """(x, eligible): the reviews' binary bag of words for the model's dictionary, and the word
     ids a flip may touch (real words: not the reserved ids 0..index_from)."""
-    from ...data.encodings import reviews_bow
+    from ..imdb_bow.compute import reviews_bow
 
     vocab = int(model.input_shape[-1])
     x, _ = reviews_bow(reviews, vocab, imdb)
@@ -59,11 +68,11 @@ def _taylor_inputs(inputs: dict, cfg: dict, imdb: dict):
     n, seed = cfg["inputs"], cfg["seed"]
     for name in ("mnist_mlp", "mnist_logreg"):
         x, _ = _mnist_test(inputs["mnist"], n[name], seed)
-        yield name, model_fn(load_model(inputs[name])), x
-    model = load_model(inputs["imdb_bow_mlp"])
+        yield name, model_fn(_load_model(inputs[name])), x
+    model = _load_model(inputs["imdb_bow_mlp"])
     x, _ = _bow_inputs(model, _review_sample(inputs["test"], n["imdb_bow_mlp"], seed), imdb)
     yield "imdb_bow_mlp", model_fn(model), x
-    model = load_model(inputs["imdb_cnn"])
+    model = _load_model(inputs["imdb_cnn"])
     ids, _ = pad_reviews(_review_sample(inputs["test"], n["imdb_cnn"], seed),
                          int(model.input_shape[1]), imdb["start_char"])
     embed, head = split_embedding(model)
@@ -112,7 +121,7 @@ def fgsm_robustness(inputs, outputs, params):
     curves, seconds = {}, {}
     for name in ("mnist_mlp", "mnist_logreg"):
         start = time.perf_counter()
-        curves[name] = compute.robustness_curves(model_fn(load_model(inputs[name])), x, y,
+        curves[name] = compute.robustness_curves(model_fn(_load_model(inputs[name])), x, y,
                                                  fgsm, cfg["batch_size"][name])
         seconds[name] = time.perf_counter() - start
     table = tables.robustness_table(curves, fgsm["eps"], len(x))
@@ -133,7 +142,7 @@ def bow_word_flips(inputs, outputs, params):
 
     cfg = params["cfg"]["attribution"]
     flips = cfg["word_flips"]
-    model = load_model(inputs["model"])
+    model = _load_model(inputs["model"])
     x, eligible = _bow_inputs(model, _review_sample(inputs["test"], flips["n"], flips["seed"]),
                               params["cfg"]["data"]["imdb"])
     start = time.perf_counter()
@@ -157,12 +166,13 @@ def bow_word_flips(inputs, outputs, params):
 def cnn_word_substitutions(inputs, outputs, params):
     """Rule cnn_word_substitutions (one seed): HotFlip-style vs random word substitutions on
     the CNN (success curves CSV, Markdown with example reviews, summary JSON)."""
-    from ...data.encodings import display_tokens, word_names
+    from ..imdb_bow.compute import word_names
+    from ..imdb_cnn.compute import display_tokens
 
     cfg = params["cfg"]["attribution"]
     subs_cfg = cfg["word_substitutions"]
     imdb = params["cfg"]["data"]["imdb"]
-    model = load_model(inputs["model"])
+    model = _load_model(inputs["model"])
     reviews = _review_sample(inputs["test"], subs_cfg["n"], subs_cfg["seed"])
     ids, position = pad_reviews(reviews, int(model.input_shape[1]), imdb["start_char"])
     vocab_size = compute.embedding_matrix(model).shape[0]

@@ -33,9 +33,7 @@ import time
 
 import numpy as np
 
-from ...core.forward import logits
 from ...core.stats import seed_summary, sigmoid, spearman
-from ...data.samples import sample_rows
 from ...infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -55,7 +53,8 @@ METRICS = ("comprehensiveness_aopc", "sufficiency_aopc")
 def logits_of(f, x, batch_size: int = 256) -> np.ndarray:
     """The single output (logit) of a binary model for the rows of x, batch by batch."""
     x = np.asarray(x)
-    return logits(f, x, batch_size)[:, 0] if len(x) else np.zeros(0, np.float32)
+    parts = [np.asarray(f(x[s:s + batch_size]))[:, 0] for s in range(0, len(x), batch_size)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def direction_of(classes) -> np.ndarray:
@@ -332,7 +331,8 @@ def select_reviews(n_words, n: int, min_words: int, seed: int) -> np.ndarray:
     eligible = np.flatnonzero(np.asarray(n_words) >= min_words)
     if len(eligible) == 0:
         raise ConfigError(f"sample.min_words={min_words}: no review has that many words")
-    return sample_rows(eligible, n, seed)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(eligible, size=min(n, len(eligible)), replace=False))
 
 
 def check_percents(percents, bins) -> None:

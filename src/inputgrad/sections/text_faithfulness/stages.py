@@ -10,7 +10,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from ...core.loading import load_model
 from ...data.arrays import load_reviews, pad_reviews
 from ...infra.errors import ConfigError, DataError
 from ...infra.io import load_npz, save_figure, write_csv, write_text
@@ -43,12 +42,14 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     """Rule text_faithfulness (one seed's CNN): every text method on a seeded sample of test
     reviews -> AOPC summary (csv), deletion/insertion curves, agreement between methods, and
     the model-randomisation check on the first `sanity.reviews` of them."""
-    from ...core.loading import reinitialised
+    import keras
+
     from ...core.models import model_fn
+    from ..checks.compute import reinitialised
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
     _check(attr)
-    model = load_model(inputs["model"])
+    model = keras.models.load_model(inputs["model"], compile=False)
     ids, position = pad_reviews(load_reviews(inputs["test"]), int(model.input_shape[1]),
                                 imdb["start_char"])
     words = position >= 0
@@ -96,12 +97,14 @@ def bow_faithfulness(inputs, outputs, params) -> dict:
     """Rule bow_faithfulness (one seed's bag-of-words MLP): gradient, gradient x input, ḡ (of
     imdb_bow_gbar), logistic-regression coefficients, occlusion and random on a seeded sample
     of test reviews -> AOPC summary (csv), curves and agreement."""
+    import keras
+
     from ...core.models import model_fn
-    from ...data.encodings import reviews_bow
+    from ..imdb_bow.compute import reviews_bow
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
     _check(attr)
-    model = load_model(inputs["model"])
+    model = keras.models.load_model(inputs["model"], compile=False)
     vocab = int(model.input_shape[-1])
     gbar = load_npz(inputs["gbar"])
     key = f"gbar_{attr['bow_gbar']}"

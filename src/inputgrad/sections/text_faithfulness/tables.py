@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...core.seeds import mean_range, number, seeds_of, seeds_phrase, summary_rows
 from ...core.stats import seed_summary
 from ...infra.errors import DataError
 from .compute import METRICS, review_summary
@@ -125,10 +124,15 @@ def seed_values(summaries: list[pd.DataFrame], agreements: list[pd.DataFrame],
 
 def seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     """Per (model, quantity, method, method_b, removal): its per-seed rows, then one summary
-    row (seed empty), `core.seeds.summary_rows`. `rank` (AOPC only): within the seed, and
+    row (seed empty) with `core.stats.seed_summary`. `rank` (AOPC only): within the seed, and
     in the summary row by the mean over seeds (1 = most faithful)."""
-    table = summary_rows(values, ["model", "quantity", "method", "method_b", "removal"],
-                         SEED_COLUMNS)
+    keys = ["model", "quantity", "method", "method_b", "removal"]
+    values = values.copy()
+    parts = []
+    for key, group in values.groupby(keys, sort=False):
+        parts += [group, pd.DataFrame([{**dict(zip(keys, key, strict=True)),
+                                        **seed_summary(group["value"])}])]
+    table = pd.concat(parts, ignore_index=True).reindex(columns=SEED_COLUMNS)
     aopc = table["quantity"].isin(METRICS)
     per_seed = aopc & table["seed"].notna()
     summary = aopc & table["seed"].isna()
@@ -137,15 +141,22 @@ def seeds_table(values: pd.DataFrame) -> pd.DataFrame:
         for _, group in table[mask].groupby(by, sort=False):
             table.loc[group.index, "rank"] = group[column].rank(
                 ascending=group["quantity"].iloc[0] in LOWER_IS_BETTER, method="min")
-    return table.astype({"rank": "Int64"})
+    for column in ("seed", "rank", "n"):
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def _num(v, fmt: str = ".3f") -> str:
+    return "—" if pd.isna(v) else format(v, fmt)
 
 
 def _cell(summary: pd.Series) -> str:
-    """'mean [ci_low, ci_high]' from 5 seeds on, else 'mean (min – max)' or the one value."""
+    """'mean (min – max)', or 'mean [ci_low, ci_high]' from 5 seeds on, or the one value."""
+    if summary["n"] == 1:
+        return _num(summary["mean"])
     if pd.notna(summary["ci_low"]):
-        return (f"{number(summary['mean'])} [{number(summary['ci_low'])}, "
-                f"{number(summary['ci_high'])}]")
-    return mean_range(summary)
+        return f"{_num(summary['mean'])} [{_num(summary['ci_low'])}, {_num(summary['ci_high'])}]"
+    return f"{_num(summary['mean'])} ({_num(summary['min'])} – {_num(summary['max'])})"
 
 
 def _summaries(table: pd.DataFrame) -> pd.DataFrame:
@@ -206,9 +217,12 @@ def seeds_markdown(table: pd.DataFrame, cfg: dict) -> str:
     """The cross-seed tables: AOPC per model and method, agreement with occlusion, the
     headline agreement, sanity, and how to read them."""
     attr = cfg["attribution"]
+    seeds = [int(s) for s in table["seed"].dropna().unique()]
+    k = len(seeds)
     cnn, bow = "imdb_cnn", "imdb_bow_mlp"
     lines = [
-        f"# Text faithfulness across seeds ({seeds_phrase(seeds_of(table))})", "",
+        f"# Text faithfulness across seeds ({k} seed{'s' if k > 1 else ''}: "
+        f"{', '.join(map(str, seeds))})", "",
         f"ERASER AOPC over the top {', '.join(map(str, attr['aopc_percents']))} % of each "
         f"review's words; comprehensiveness (higher = the top words matter) and sufficiency "
         f"(lower = the top words suffice) of p(y|x), y = the predicted class. Cells: mean "
