@@ -59,15 +59,23 @@ def rules() -> dict[str, dict]:
             if not name or not re.search(r"^\s+(script|shell|run|wrapper|notebook):", block,
                                          re.M):
                 continue
-            pattern = re.search(r"^\s+benchmark:\s*\n\s+results\(\s*f?\"([^\"]+)\"", block, re.M)
+            # bench("rule") or bench("rule", "wildcards"), as common.smk names the file
+            pattern = re.search(r'^\s+benchmark:\s*\n\s+bench\("(\w+)"(?:,\s*"([^"]+)")?\)',
+                                block, re.M)
             threads = re.search(r"resources_of\(\"\w+\",\s*threads=(.+?)\),?\s*$", block, re.M)
-            found[name.group(1)] = {"pattern": pattern.group(1) if pattern else None,
+            found[name.group(1)] = {"pattern": bench_pattern(*pattern.groups()) if pattern
+                                    else None,
                                     "threads": threads.group(1) if threads else "1"}
     return found
 
 
+def bench_pattern(rule: str, wildcards: str | None) -> str:
+    """The path common.smk's `bench` gives (benchmarks/<rule>[/<wildcards>].tsv)."""
+    return f"benchmarks/{rule}/{wildcards}.tsv" if wildcards else f"benchmarks/{rule}.tsv"
+
+
 def pattern_regex(pattern: str) -> re.Pattern:
-    """benchmarks/train_mnist_{model}_seed{seed}.tsv -> a regex of paths below benchmarks/."""
+    """benchmarks/train_mnist/{model}/seed{seed}.tsv -> a regex of paths below benchmarks/."""
     pattern = pattern.removeprefix("benchmarks/")
     parts = re.split(r"(\{\w+\})", pattern)
     regex = "".join(r"\d+" if p == "{seed}" else r"[^/]+" if p.startswith("{") else re.escape(p)

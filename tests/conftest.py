@@ -21,3 +21,28 @@ def smoke_run(tmp_path_factory):
     work = base / "work"
     _, log = snakemake(work, "--cores", "4", mirror=mirror)
     return {"work": work, "mirror": mirror, "log": log}
+
+
+# Test tiers (issue 20): `pytest -m "not e2e"` is the developer's quick loop; the README's
+# command runs every tier. A test is end-to-end if it runs the workflow (the smoke project or
+# its own Snakemake call); tests that start a real server or cluster are `services` too.
+SERVICES = {"test_slurm", "test_tracking_server"}
+
+
+def _runs_snakemake(item) -> bool:
+    import inspect
+
+    fn = getattr(item, "function", None)
+    try:
+        return fn is not None and "snakemake(" in inspect.getsource(fn)
+    except (OSError, TypeError):
+        return False
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__ in SERVICES:
+            item.add_marker(pytest.mark.services)
+            item.add_marker(pytest.mark.e2e)
+        elif "smoke_run" in item.fixturenames or _runs_snakemake(item):
+            item.add_marker(pytest.mark.e2e)

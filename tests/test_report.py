@@ -4,6 +4,7 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+import yaml
 
 from inputgrad.core.stats import seed_summary, t_quantile
 from inputgrad.infra.errors import InputgradError
@@ -89,6 +90,17 @@ paper_tables:
     - {word: excellent, sign: positive}
 """
 CONFIGS = {"imdb_cnn": {"model": {"maxlen": 400}}}
+
+
+def model_config_files(root, configs: dict) -> list[str]:
+    """Each model's config.yaml where its training saves it: models/<model>/seed0/."""
+    paths = []
+    for name, cfg in configs.items():
+        path = root / "models" / name / "seed0" / "config.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(cfg))
+        paths.append(str(path))
+    return paths
 # per seed: test accuracy, linear baseline, rank of excellent / great / worst
 SEEDS3 = {0: (0.88, 0.80, 3, 1, 30), 1: (0.89, 0.80, 25, 2, 40), 2: (0.90, 0.75, 5, 3, 50)}
 
@@ -253,11 +265,12 @@ def test_paper_report_on_three_seeds(tmp_path):
     inputs = {"claims": str(root / "claims.yaml"),
               "results": list(files(root, doc, [0, 1, 2]).values()),
               "tables": [str(table)], "seed_tables": [str(seed_md)],
-              "figures": [str(root / "toy_figure.png")]}
+              "figures": [str(root / "toy_figure.png")],
+              "configs": model_config_files(
+                  root, {"imdb_cnn": {"train": {"epochs": 2}, "model": {"maxlen": 400}}})}
     outputs = {"html": str(root / "paper_report.html"), "md": str(root / "paper_report.md"),
                "claims": str(root / "tables/paper_report.csv")}
-    cfg = {"seeds": [0, 1, 2], "imdb_cnn": {"train": {"epochs": 2}, "model": {"maxlen": 400}}}
-    paper_report(inputs, outputs, {"cfg": cfg})
+    paper_report(inputs, outputs, {"cfg": {"seeds": [0, 1, 2]}})
 
     page = (root / "paper_report.html").read_text()
     assert "data:image/png;base64," in page and 'class="ok">reproduced' in page
@@ -291,10 +304,11 @@ def test_sections_beyond_the_paper(tmp_path):
     inputs = {"claims": str(root / "claims.yaml"),
               "results": list(files(root, doc, [0, 1, 2]).values()), "tables": [],
               "seed_tables": [str(root / "sens_seeds.md")],
-              "figures": [str(root / "sens_figure.png")]}
+              "figures": [str(root / "sens_figure.png")],
+              "configs": model_config_files(root, CONFIGS)}
     outputs = {"html": str(root / "r.html"), "md": str(root / "r.md"),
                "claims": str(root / "r.csv")}
-    paper_report(inputs, outputs, {"cfg": {"seeds": [0, 1, 2], **CONFIGS}})
+    paper_report(inputs, outputs, {"cfg": {"seeds": [0, 1, 2]}})
     page, md = (root / "r.html").read_text(), (root / "r.md").read_text()
     # the section holds its lead, its claims' verdicts, its table and its figure...
     assert "<h2 id='sens-seeds'>Beyond the paper: robustness</h2>" in page

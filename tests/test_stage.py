@@ -42,6 +42,7 @@ def fake_snakemake(tmp_path, monkeypatch):
         log=[str(tmp_path / "x.log")],
         rule="x",
         threads=1,
+        resources=namedlist(mem_mb=1000, runtime=2),
     )
     yield smk
     for handler in root.handlers:  # main() pointed logging at the rule's log: undo that
@@ -145,3 +146,13 @@ def test_tensorflow_threads_follow_the_job(fake_snakemake, monkeypatch):
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "4")
     stage.main(fake_snakemake, lambda i, o, p: None)
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == "4"
+
+
+def test_execution_settings_come_from_resources_not_params(fake_snakemake):
+    """steps_per_execution changes no number, so rules declare it as a resource (a change
+    reruns nothing); main() hands it to the stage as params["execution"]."""
+    seen = {}
+    fake_snakemake.resources = namedlist(mem_mb=1000, runtime=2, steps_per_execution=8)
+    stage.main(fake_snakemake, lambda i, o, p: seen.update(p))
+    assert seen["execution"] == {"steps_per_execution": 8}
+    assert "mem_mb" not in seen

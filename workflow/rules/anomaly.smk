@@ -30,9 +30,9 @@ rule gradient_anomaly:
             category=ANOMALY_CATEGORY,
         ),
     log:
-        results("logs/gradient_anomaly/seed{seed}.log"),
+        logs("gradient_anomaly", "seed{seed}"),
     benchmark:
-        results("benchmarks/gradient_anomaly/seed{seed}.tsv")
+        bench("gradient_anomaly", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -64,9 +64,9 @@ rule grouped_deletion:
             category=ANOMALY_CATEGORY,
         ),
     log:
-        results("logs/grouped_deletion/seed{seed}.log"),
+        logs("grouped_deletion", "seed{seed}"),
     benchmark:
-        results("benchmarks/grouped_deletion/seed{seed}.tsv")
+        bench("grouped_deletion", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -94,9 +94,9 @@ rule anomaly_seeds:
         ),
         md=results("tables/anomaly_seeds.md"),
     log:
-        results("logs/anomaly_seeds.log"),
+        logs("anomaly_seeds"),
     benchmark:
-        results("benchmarks/anomaly_seeds.tsv")
+        bench("anomaly_seeds")
     conda:
         ENV
     resources:
@@ -120,9 +120,9 @@ rule anomaly_figure:
         ),
         pdf=results("figures/anomaly_figure.pdf"),
     log:
-        results("logs/anomaly_figure.log"),
+        logs("anomaly_figure"),
     benchmark:
-        results("benchmarks/anomaly_figure.tsv")
+        bench("anomaly_figure")
     conda:
         ENV
     resources:

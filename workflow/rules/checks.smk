@@ -25,9 +25,9 @@ rule attribution_deletion:
             category=CHECKS_CATEGORY,
         ),
     log:
-        results("logs/attribution_deletion/seed{seed}.log"),
+        logs("attribution_deletion", "seed{seed}"),
     benchmark:
-        results("benchmarks/attribution_deletion/seed{seed}.tsv")
+        bench("attribution_deletion", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -54,9 +54,9 @@ rule attribution_sanity:
             category=CHECKS_CATEGORY,
         ),
     log:
-        results("logs/attribution_sanity/seed{seed}.log"),
+        logs("attribution_sanity", "seed{seed}"),
     benchmark:
-        results("benchmarks/attribution_sanity/seed{seed}.tsv")
+        bench("attribution_sanity", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -83,9 +83,9 @@ rule attribution_deletion_figure:
         ),
         pdf=results("figures/attribution_deletion_figure.pdf"),
     log:
-        results("logs/attribution_deletion_figure.log"),
+        logs("attribution_deletion_figure"),
     benchmark:
-        results("benchmarks/attribution_deletion_figure.tsv")
+        bench("attribution_deletion_figure")
     conda:
         ENV
     resources:
@@ -110,9 +110,9 @@ rule checks_seeds:
         ),
         md=results("tables/checks_seeds.md"),
     log:
-        results("logs/checks_seeds.log"),
+        logs("checks_seeds"),
     benchmark:
-        results("benchmarks/checks_seeds.tsv")
+        bench("checks_seeds")
     conda:
         ENV
     resources:

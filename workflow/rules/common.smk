@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from inputgrad.infra.config import compose, validate_config
+from inputgrad.infra.config import compose, drop, pick, validate_config
 from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
@@ -67,9 +67,31 @@ def results(path):
     return f"{RESULTS}/{path}"
 
 
-def no_figure(cfg):
-    """An experiment's config without its figure style (a style change reruns only figures)."""
-    return {k: v for k, v in cfg.items() if k != "figure"}
+def logs(rule, wildcards=None):
+    """A rule's log: logs/<rule>.log, or logs/<rule>/<wildcards>.log (one scheme for all)."""
+    return results(f"logs/{rule}/{wildcards}.log" if wildcards else f"logs/{rule}.log")
+
+
+def bench(rule, wildcards=None):
+    """A rule's benchmark file, in the scheme of `logs` (benchmarks/resources.py reads it)."""
+    return results(f"benchmarks/{rule}/{wildcards}.tsv" if wildcards else f"benchmarks/{rule}.tsv")
+
+
+# Keys that change no number (each has a test saying so): they reach jobs as resources, which
+# Snakemake does not compare between runs, instead of params, which it does.
+EXECUTION_KEYS = ("train.steps_per_execution",)
+
+
+def training(name):
+    """What a training rule reads: the model, the train keys and, for IMDB models, the dataset
+    conventions; no attribution, figure or execution key, so none of them retrains."""
+    data = ["data.imdb"] if name.startswith("imdb_") else []
+    return drop(pick(CFG[name], "model", "train", *data), *EXECUTION_KEYS)
+
+
+def execution(name):
+    """The execution settings of a model's training, as resources (see EXECUTION_KEYS)."""
+    return {"steps_per_execution": CFG[name]["train"]["steps_per_execution"]}
 
 
 def track(artifacts, runs="run_id", configs=()):

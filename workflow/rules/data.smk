@@ -5,9 +5,9 @@ rule download:
     output:
         raw=results("data/raw/{file}"),
     log:
-        results("logs/download/{file}.log"),
+        logs("download", "{file}"),
     benchmark:
-        results("benchmarks/download_{file}.tsv")
+        bench("download", "{file}")
     wildcard_constraints:
         file="|".join(f.replace(".", r"\.") for f in RAW_FILES),
     conda:
@@ -27,9 +27,9 @@ rule prepare_mnist:
         data=results("data/mnist.npz"),
         stats=results("data/mnist.json"),
     log:
-        results("logs/prepare_mnist.log"),
+        logs("prepare_mnist"),
     benchmark:
-        results("benchmarks/prepare_mnist.tsv")
+        bench("prepare_mnist")
     conda:
         ENV
     resources:
@@ -50,9 +50,9 @@ rule prepare_imdb:
         tokens=results("data/imdb_tokens.json"),
         stats=results("data/imdb.json"),
     log:
-        results("logs/prepare_imdb.log"),
+        logs("prepare_imdb"),
     benchmark:
-        results("benchmarks/prepare_imdb.tsv")
+        bench("prepare_imdb")
     conda:
         ENV
     resources:

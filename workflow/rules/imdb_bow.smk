@@ -17,19 +17,21 @@ rule train_imdb_bow_mlp:
         metrics=results("models/imdb_bow_mlp/seed{seed}/metrics.json"),
         history=results("models/imdb_bow_mlp/seed{seed}/history.csv"),
         run_id=results("models/imdb_bow_mlp/seed{seed}/run_id.txt"),
+        config=results("models/imdb_bow_mlp/seed{seed}/config.yaml"),
     log:
-        results("logs/train_imdb_bow_mlp/seed{seed}.log"),
+        logs("train_imdb_bow_mlp", "seed{seed}"),
     benchmark:
-        results("benchmarks/train_imdb_bow_mlp_seed{seed}.tsv")
+        bench("train_imdb_bow_mlp", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     priority: 1
     conda:
         ENV
     resources:
+        **execution("imdb_bow_mlp"),
         **resources_of("train_imdb_bow_mlp"),
     params:
-        cfg=no_figure(BOW),
+        cfg=training("imdb_bow_mlp"),
         seed=seed_of,
         track=track_training("imdb_bow_mlp"),
     script:
@@ -49,9 +51,9 @@ rule imdb_bow_gbar:
         json=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.json"),
         scores=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar_scores.npz"),
     log:
-        results("logs/imdb_bow_gbar/seed{seed}.log"),
+        logs("imdb_bow_gbar", "seed{seed}"),
     benchmark:
-        results("benchmarks/imdb_bow_gbar_seed{seed}.tsv")
+        bench("imdb_bow_gbar", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -81,9 +83,9 @@ rule table2_words:
         ),
         md=results("tables/seed{seed}/table2_words.md"),
     log:
-        results("logs/table2_words/seed{seed}.log"),
+        logs("table2_words", "seed{seed}"),
     benchmark:
-        results("benchmarks/table2_words_seed{seed}.tsv")
+        bench("table2_words", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -110,9 +112,9 @@ rule bow_linear_agreement:
             category=BOW_CATEGORY,
         ),
     log:
-        results("logs/bow_linear_agreement/seed{seed}.log"),
+        logs("bow_linear_agreement", "seed{seed}"),
     benchmark:
-        results("benchmarks/bow_linear_agreement_seed{seed}.tsv")
+        bench("bow_linear_agreement", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -145,9 +147,9 @@ rule table2_seeds:
             category=BOW_CATEGORY,
         ),
     log:
-        results("logs/table2_seeds.log"),
+        logs("table2_seeds"),
     benchmark:
-        results("benchmarks/table2_seeds.tsv")
+        bench("table2_seeds")
     conda:
         ENV
     resources:
@@ -176,9 +178,9 @@ rule imdb_bow_gbar_figure:
         ),
         pdf=results("figures/imdb_bow_gbar_figure.pdf"),
     log:
-        results("logs/imdb_bow_gbar_figure.log"),
+        logs("imdb_bow_gbar_figure"),
     benchmark:
-        results("benchmarks/imdb_bow_gbar_figure.tsv")
+        bench("imdb_bow_gbar_figure")
     conda:
         ENV
     resources:

@@ -17,10 +17,11 @@ rule train_imdb_cnn:
         metrics=results("models/imdb_cnn/seed{seed}/metrics.json"),
         history=results("models/imdb_cnn/seed{seed}/history.csv"),
         run_id=results("models/imdb_cnn/seed{seed}/run_id.txt"),
+        config=results("models/imdb_cnn/seed{seed}/config.yaml"),
     log:
-        results("logs/train_imdb_cnn/seed{seed}.log"),
+        logs("train_imdb_cnn", "seed{seed}"),
     benchmark:
-        results("benchmarks/train_imdb_cnn_seed{seed}.tsv")
+        bench("train_imdb_cnn", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     # the longest jobs first, so no long job is left for the end (see README, cost)
@@ -28,9 +29,10 @@ rule train_imdb_cnn:
     conda:
         ENV
     resources:
+        **execution("imdb_cnn"),
         **resources_of("train_imdb_cnn", threads=CNN["train"]["threads"]),
     params:
-        cfg=no_figure(CNN),
+        cfg=training("imdb_cnn"),
         seed=seed_of,
         tf_threads=CNN["train"]["threads"],
         track=track_training("imdb_cnn"),
@@ -47,9 +49,9 @@ rule imdb_cnn_word_gradients:
         gradients=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.npz"),
         summary=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.json"),
     log:
-        results("logs/imdb_cnn_word_gradients/seed{seed}.log"),
+        logs("imdb_cnn_word_gradients", "seed{seed}"),
     benchmark:
-        results("benchmarks/imdb_cnn_word_gradients_seed{seed}.tsv")
+        bench("imdb_cnn_word_gradients", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -83,9 +85,9 @@ rule table1_expressions:
         ),
         md=results("tables/seed{seed}/table1_expressions.md"),
     log:
-        results("logs/table1_expressions/seed{seed}.log"),
+        logs("table1_expressions", "seed{seed}"),
     benchmark:
-        results("benchmarks/table1_expressions_seed{seed}.tsv")
+        bench("table1_expressions", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -125,9 +127,9 @@ rule table1_seeds:
             category=CNN_CATEGORY,
         ),
     log:
-        results("logs/table1_seeds.log"),
+        logs("table1_seeds"),
     benchmark:
-        results("benchmarks/table1_seeds.tsv")
+        bench("table1_seeds")
     conda:
         ENV
     resources:
@@ -163,9 +165,9 @@ rule table1_expressions_figure:
             category=CNN_CATEGORY,
         ),
     log:
-        results("logs/table1_expressions_figure.log"),
+        logs("table1_expressions_figure"),
     benchmark:
-        results("benchmarks/table1_expressions_figure.tsv")
+        bench("table1_expressions_figure")
     conda:
         ENV
     resources:

@@ -15,10 +15,11 @@ rule train_mnist:
         metrics=results("models/{model}/seed{seed}/metrics.json"),
         history=results("models/{model}/seed{seed}/history.csv"),
         run_id=results("models/{model}/seed{seed}/run_id.txt"),
+        config=results("models/{model}/seed{seed}/config.yaml"),
     log:
-        results("logs/train_mnist/{model}_seed{seed}.log"),
+        logs("train_mnist", "{model}/seed{seed}"),
     benchmark:
-        results("benchmarks/train_mnist_{model}_seed{seed}.tsv")
+        bench("train_mnist", "{model}/seed{seed}")
     wildcard_constraints:
         model="|".join(MNIST_MODELS),
         seed=r"\d+",
@@ -26,9 +27,10 @@ rule train_mnist:
     conda:
         ENV
     resources:
+        steps_per_execution=lambda wc: execution(wc.model)["steps_per_execution"],
         **resources_of("train_mnist"),
     params:
-        cfg=lambda wc: {k: CFG[wc.model][k] for k in ("model", "train")},
+        cfg=lambda wc: training(wc.model),
         seed=seed_of,
         track=track_training(),
     script:
@@ -43,9 +45,9 @@ rule mnist_jacobian:
     output:
         jacobian=results("attributions/{model}/seed{seed}/mnist_jacobian.npz"),
     log:
-        results("logs/mnist_jacobian/{model}_seed{seed}.log"),
+        logs("mnist_jacobian", "{model}/seed{seed}"),
     benchmark:
-        results("benchmarks/mnist_jacobian_{model}_seed{seed}.tsv")
+        bench("mnist_jacobian", "{model}/seed{seed}")
     wildcard_constraints:
         model="|".join(MNIST_MODELS),
         seed=r"\d+",
@@ -67,9 +69,9 @@ rule mnist_logreg_weights:
     output:
         weights=results("attributions/mnist_logreg/seed{seed}/mnist_logreg_weights.npz"),
     log:
-        results("logs/mnist_logreg_weights/seed{seed}.log"),
+        logs("mnist_logreg_weights", "seed{seed}"),
     benchmark:
-        results("benchmarks/mnist_logreg_weights_seed{seed}.tsv")
+        bench("mnist_logreg_weights", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -99,9 +101,9 @@ rule mnist_jacobian_table:
         ),
         md=results("tables/seed{seed}/mnist_jacobian_table.md"),
     log:
-        results("logs/mnist_jacobian_table/seed{seed}.log"),
+        logs("mnist_jacobian_table", "seed{seed}"),
     benchmark:
-        results("benchmarks/mnist_jacobian_table_seed{seed}.tsv")
+        bench("mnist_jacobian_table", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -128,9 +130,9 @@ rule mnist_jacobian_figure:
         ),
         pdf=results("figures/mnist_jacobian_figure.pdf"),
     log:
-        results("logs/mnist_jacobian_figure.log"),
+        logs("mnist_jacobian_figure"),
     benchmark:
-        results("benchmarks/mnist_jacobian_figure.tsv")
+        bench("mnist_jacobian_figure")
     conda:
         ENV
     resources:
@@ -156,9 +158,9 @@ rule mnist_seeds:
         ),
         md=results("tables/mnist_seeds.md"),
     log:
-        results("logs/mnist_seeds.log"),
+        logs("mnist_seeds"),
     benchmark:
-        results("benchmarks/mnist_seeds.tsv")
+        bench("mnist_seeds")
     conda:
         ENV
     resources:
@@ -184,9 +186,9 @@ rule mnist_jacobian_variants_figure:
         ),
         pdf=results("figures/mnist_jacobian_variants_figure.pdf"),
     log:
-        results("logs/mnist_jacobian_variants_figure.log"),
+        logs("mnist_jacobian_variants_figure"),
     benchmark:
-        results("benchmarks/mnist_jacobian_variants_figure.tsv")
+        bench("mnist_jacobian_variants_figure")
     conda:
         ENV
     resources:

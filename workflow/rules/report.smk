@@ -5,6 +5,8 @@ from inputgrad.sections.report.claims import claim_files, load_claims
 rule paper_report:
     input:
         claims=CLAIMS,
+        # what made each model (the paper seed's), as its training rule saved it
+        configs=[results(f"models/{m}/seed{PAPER_SEED}/config.yaml") for m in MODELS],
         # every claim's result file on every seed (`{seed}` expanded over SEEDS)
         results=[results(f) for f in claim_files(load_claims(CLAIMS), SEEDS)],
         # the paper seed's tables, shown next to the paper's rows
@@ -48,16 +50,14 @@ rule paper_report:
             category="Report",
         ),
     log:
-        results("logs/paper_report.log"),
+        logs("paper_report"),
     benchmark:
-        results("benchmarks/paper_report.tsv")
+        bench("paper_report")
     conda:
         ENV
     resources:
         **resources_of("paper_report"),
     params:
-        # figure styles left out: a style change reruns its figure (and so this report via
-        # the new PNG), but is no result to show here
-        cfg={"seeds": SEEDS, **{name: no_figure(CFG[name]) for name in MODELS}},
+        cfg={"seeds": SEEDS},
     script:
         "../scripts/paper_report.py"

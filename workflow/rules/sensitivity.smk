@@ -29,9 +29,9 @@ rule taylor_validity:
         ),
         json=results("tables/seed{seed}/taylor_validity.json"),
     log:
-        results("logs/taylor_validity/seed{seed}.log"),
+        logs("taylor_validity", "seed{seed}"),
     benchmark:
-        results("benchmarks/taylor_validity/seed{seed}.tsv")
+        bench("taylor_validity", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -63,9 +63,9 @@ rule fgsm_robustness:
         ),
         json=results("tables/seed{seed}/fgsm_robustness.json"),
     log:
-        results("logs/fgsm_robustness/seed{seed}.log"),
+        logs("fgsm_robustness", "seed{seed}"),
     benchmark:
-        results("benchmarks/fgsm_robustness/seed{seed}.tsv")
+        bench("fgsm_robustness", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -93,9 +93,9 @@ rule bow_word_flips:
         ),
         json=results("tables/seed{seed}/bow_word_flips.json"),
     log:
-        results("logs/bow_word_flips/seed{seed}.log"),
+        logs("bow_word_flips", "seed{seed}"),
     benchmark:
-        results("benchmarks/bow_word_flips/seed{seed}.tsv")
+        bench("bow_word_flips", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -129,9 +129,9 @@ rule cnn_word_substitutions:
         md=results("tables/seed{seed}/cnn_word_substitutions.md"),
         json=results("tables/seed{seed}/cnn_word_substitutions.json"),
     log:
-        results("logs/cnn_word_substitutions/seed{seed}.log"),
+        logs("cnn_word_substitutions", "seed{seed}"),
     benchmark:
-        results("benchmarks/cnn_word_substitutions/seed{seed}.tsv")
+        bench("cnn_word_substitutions", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -164,9 +164,9 @@ rule sensitivity_seeds:
         ),
         md=results("tables/sensitivity_seeds.md"),
     log:
-        results("logs/sensitivity_seeds.log"),
+        logs("sensitivity_seeds"),
     benchmark:
-        results("benchmarks/sensitivity_seeds.tsv")
+        bench("sensitivity_seeds")
     conda:
         ENV
     resources:
@@ -197,9 +197,9 @@ rule taylor_validity_figure:
         ),
         pdf=results("figures/taylor_validity_figure.pdf"),
     log:
-        results("logs/taylor_validity_figure.log"),
+        logs("taylor_validity_figure"),
     benchmark:
-        results("benchmarks/taylor_validity_figure.tsv")
+        bench("taylor_validity_figure")
     conda:
         ENV
     resources:
@@ -227,9 +227,9 @@ rule fgsm_robustness_figure:
         ),
         pdf=results("figures/fgsm_robustness_figure.pdf"),
     log:
-        results("logs/fgsm_robustness_figure.log"),
+        logs("fgsm_robustness_figure"),
     benchmark:
-        results("benchmarks/fgsm_robustness_figure.tsv")
+        bench("fgsm_robustness_figure")
     conda:
         ENV
     resources:

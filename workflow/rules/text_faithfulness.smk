@@ -9,6 +9,9 @@
 
 TEXT = CFG["text_faithfulness"]
 TEXT_CATEGORY = "Beyond the paper: text faithfulness"
+# the keys both models' faithfulness rules read; each adds its own sample size and methods
+TEXT_SHARED = ("output", "batch_size", "sample.seed", "sample.min_words", "percents",
+               "aopc_percents", "agreement.top_percent")
 
 
 rule text_faithfulness:
@@ -26,9 +29,9 @@ rule text_faithfulness:
         agreement=results("tables/seed{seed}/text_faithfulness_agreement.csv"),
         sanity=results("tables/seed{seed}/text_faithfulness_sanity.csv"),
     log:
-        results("logs/text_faithfulness/seed{seed}.log"),
+        logs("text_faithfulness", "seed{seed}"),
     benchmark:
-        results("benchmarks/text_faithfulness_seed{seed}.tsv")
+        bench("text_faithfulness", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     priority: 1
@@ -37,7 +40,11 @@ rule text_faithfulness:
     resources:
         **resources_of("text_faithfulness"),
     params:
-        cfg={"attribution": TEXT["attribution"], "data": TEXT["data"]},
+        cfg={
+            "attribution": pick(TEXT["attribution"], *TEXT_SHARED, "sample.cnn_reviews",
+                                "removals", "methods", "sanity"),
+            "data": TEXT["data"],
+        },
         seed=seed_of,
         track=track("tables"),
     script:
@@ -60,9 +67,9 @@ rule bow_faithfulness:
         curves=results("tables/seed{seed}/bow_faithfulness_curves.csv"),
         agreement=results("tables/seed{seed}/bow_faithfulness_agreement.csv"),
     log:
-        results("logs/bow_faithfulness/seed{seed}.log"),
+        logs("bow_faithfulness", "seed{seed}"),
     benchmark:
-        results("benchmarks/bow_faithfulness_seed{seed}.tsv")
+        bench("bow_faithfulness", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -70,7 +77,11 @@ rule bow_faithfulness:
     resources:
         **resources_of("bow_faithfulness"),
     params:
-        cfg={"attribution": TEXT["attribution"], "data": TEXT["data"]},
+        cfg={
+            "attribution": pick(TEXT["attribution"], *TEXT_SHARED, "sample.bow_reviews",
+                                "methods.random", "bow_gbar", "logistic_regression"),
+            "data": TEXT["data"],
+        },
         seed=seed_of,
         track=track("tables"),
     script:
@@ -93,15 +104,20 @@ rule text_faithfulness_seeds:
         ),
         md=results("tables/text_faithfulness_seeds.md"),
     log:
-        results("logs/text_faithfulness_seeds.log"),
+        logs("text_faithfulness_seeds"),
     benchmark:
-        results("benchmarks/text_faithfulness_seeds.tsv")
+        bench("text_faithfulness_seeds")
     conda:
         ENV
     resources:
         **resources_of("text_faithfulness_seeds"),
     params:
-        cfg={"seeds": SEEDS, "attribution": TEXT["attribution"]},
+        cfg={
+            "seeds": SEEDS,
+            "attribution": pick(TEXT["attribution"], "aopc_percents", "sample.cnn_reviews",
+                                "sample.bow_reviews", "removals", "agreement.headline",
+                                "agreement.top_percent", "sanity.reviews"),
+        },
         track=track("tables"),
     script:
         "../scripts/text_faithfulness_seeds.py"
@@ -121,9 +137,9 @@ rule text_faithfulness_figure:
         ),
         pdf=results("figures/text_faithfulness_figure.pdf"),
     log:
-        results("logs/text_faithfulness_figure.log"),
+        logs("text_faithfulness_figure"),
     benchmark:
-        results("benchmarks/text_faithfulness_figure.tsv")
+        bench("text_faithfulness_figure")
     conda:
         ENV
     resources:

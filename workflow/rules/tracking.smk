@@ -5,9 +5,9 @@ rule mlflow_experiment:
     output:
         experiment=EXPERIMENT_ID,
     log:
-        results("logs/mlflow_experiment.log"),
+        logs("mlflow_experiment"),
     benchmark:
-        results("benchmarks/mlflow_experiment.tsv")
+        bench("mlflow_experiment")
     conda:
         ENV
     resources:

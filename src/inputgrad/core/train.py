@@ -137,13 +137,16 @@ def train_stage(data: dict, outputs: dict, params: dict) -> dict:
     metrics, plus train_seconds, which stays out of metrics.json: no clock in result files).
     """
     from .models import build
+    from ..infra.io import write_yaml
     from .seeding import seed_everything
 
     cfg, seed = params["cfg"], int(params["seed"])
     seed_everything(seed)
     model = build(cfg["model"])
-    result = fit(model, data, cfg["train"])
+    result = fit(model, data, {**cfg["train"], **params.get("execution", {})})
     save_outputs(model, result, outputs)
+    if "config" in outputs:  # the resolved config beside the model: what made it
+        write_yaml(outputs["config"], {**cfg, "seed": seed})
     return result["metrics"]
 
 

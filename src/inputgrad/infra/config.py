@@ -89,3 +89,34 @@ def _merge(base: dict, over: dict) -> dict:
                               "of an experiment file in config/hydra/experiment/)")
         out[key] = _merge(out[key], value) if isinstance(value, dict) else value
     return out
+
+
+def pick(cfg: dict, *paths: str) -> dict:
+    """The sub-config of `cfg` holding only the dotted `paths` ("model", "train.epochs"), nested
+    as in `cfg`: what one rule reads, so that no other key can rerun it. A missing key is a
+    ConfigError naming it."""
+    out: dict = {}
+    for path in paths:
+        keys = path.split(".")
+        node, target = cfg, out
+        for depth, key in enumerate(keys):
+            if not isinstance(node, dict) or key not in node:
+                raise ConfigError(f"config key '{'.'.join(keys[:depth + 1])}' is missing")
+            node = node[key]
+            if depth < len(keys) - 1:
+                target = target.setdefault(key, {})
+        target[keys[-1]] = node
+    return out
+
+
+def drop(cfg: dict, *paths: str) -> dict:
+    """`cfg` without the dotted `paths` (absent ones are ignored), as a new dict."""
+    out = dict(cfg)
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if head in out:
+            if rest and isinstance(out[head], dict):
+                out[head] = drop(out[head], rest)
+            elif not rest:
+                del out[head]
+    return out

@@ -43,6 +43,12 @@ def write_json(path, obj) -> None:
     write_text(path, json.dumps(obj, indent=1) + "\n")
 
 
+def write_yaml(path, obj) -> None:
+    import yaml
+
+    write_text(path, yaml.safe_dump(obj, sort_keys=False))
+
+
 def write_csv(path, frame) -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)

@@ -26,6 +26,16 @@ def named(namedlist) -> dict:
     return out
 
 
+# Execution settings a rule declares as resources: they change no number (a test shows it for
+# each), so they stay out of params, whose change reruns the job.
+EXECUTION = ("steps_per_execution",)
+
+
+def execution(resources) -> dict:
+    """The execution settings among a job's resources."""
+    return {k: getattr(resources, k) for k in EXECUTION if hasattr(resources, k)}
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
@@ -47,6 +57,8 @@ def main(smk, run) -> None:
     log = logs.setup(smk.log[0] if smk.log else None)
     inputs, outputs, params = named(smk.input), named(smk.output), named(smk.params)
     track = params.pop("track", None)
+    if execution(smk.resources):
+        params["execution"] = execution(smk.resources)
     tensorflow_threads(params.pop("tf_threads", None) or smk.threads)
     if track and "run" in track:  # a training rule: note the machine before TF is imported
         from .provenance import describe

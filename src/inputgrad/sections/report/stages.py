@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from ...infra.io import write_csv, write_text
 from ...infra.provenance import describe, package_version
@@ -21,10 +22,10 @@ def paper_report(inputs, outputs, params):
     """Rule paper_report: judge every claim on every seed, write the claims table and the
     HTML/Markdown report. Inputs: claims (the claims file), results (the files the claims
     read, every seed's), tables (the paper seed's tables, shown next to the paper's rows),
-    seed_tables (cross-seed tables as Markdown), figures (PNG); params: cfg = {"seeds": the
-    seeds, model name: its resolved config without figure style}."""
-    cfg = params["cfg"]
-    seeds = list(cfg["seeds"])
+    seed_tables (cross-seed tables as Markdown), figures (PNG), configs (each model's
+    config.yaml, saved beside it by its training); params: cfg = {"seeds": the seeds}."""
+    seeds = list(params["cfg"]["seeds"])
+    cfg = {"seeds": seeds, **model_configs(inputs["configs"])}
     doc = load_claims(inputs["claims"])
     claims = claims_table(doc, declared_files(doc, inputs["results"], seeds), cfg, seeds)
     parts = Parts(
@@ -39,6 +40,11 @@ def paper_report(inputs, outputs, params):
     write_text(outputs["md"], md)
     write_text(outputs["html"], page)
     log.info("verdicts over %d seeds: %s", len(seeds), claims["verdict"].value_counts().to_dict())
+
+
+def model_configs(paths) -> dict:
+    """{model name: the config its training saved}, from models/<model>/seed<N>/config.yaml."""
+    return {Path(p).parent.parent.name: yaml.safe_load(Path(p).read_text()) for p in paths}
 
 
 def machine() -> dict[str, str]:

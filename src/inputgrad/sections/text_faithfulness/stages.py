@@ -103,7 +103,7 @@ def bow_faithfulness(inputs, outputs, params) -> dict:
     from ..imdb_bow.compute import reviews_bow
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
-    _check(attr)
+    compute.check_percents(attr["percents"], attr["aopc_percents"])
     model = keras.models.load_model(inputs["model"], compile=False)
     vocab = int(model.input_shape[-1])
     gbar = load_npz(inputs["gbar"])
