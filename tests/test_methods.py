@@ -93,9 +93,8 @@ def test_all_word_scores_label_the_gradient_as_before(cnn):
 @pytest.mark.parametrize("method", ["gradient", "gradient_x_input", "gbar",
                                     "logistic_regression", "occlusion", "random"])
 def test_bag_of_words_scores_are_bit_identical(method):
-    from legacy import text_methods as legacy
-
     from inputgrad.core.models import imdb_bow_mlp, model_fn
+    from legacy import text_methods as legacy
 
     model = seeded(lambda: imdb_bow_mlp(vocab_size=9, hidden=(5,)))
     x = (np.random.default_rng(1).random((6, 9)) < 0.5).astype(np.float32)
@@ -150,3 +149,19 @@ def test_methods_config_holds_the_options_every_section_reads():
         assert attr["method_options"]["integrated_gradients"] == {"steps": 32}
         assert attr["method_options"]["smoothgrad"] == {"samples": 16, "noise": 0.1, "seed": 0}
         assert set(attr["method_options"]) <= set(METHODS)
+
+
+def test_cli_takes_the_registry_names_and_the_methods_config_defaults():
+    from inputgrad.cli import build_parser, options
+    from inputgrad.core.methods import default_options, names
+
+    parser = build_parser()
+    args = parser.parse_args(["explain", "m.keras", "--input", "x.npy",
+                              "--method", "integrated_gradients"])
+    assert options(args) == default_options()["integrated_gradients"] == {"steps": 32}
+    args = parser.parse_args(["explain", "m.keras", "--input", "x.npy", "--method",
+                              "smoothgrad", "--samples", "4", "--steps", "9"])
+    assert options(args) == {**default_options()["smoothgrad"], "samples": 4}
+    choices = next(a for a in parser._subparsers._group_actions[0].choices["explain"]._actions
+                   if a.dest == "method").choices
+    assert choices == names("gradient")

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .gradients import gradient, predicted_classes, transform
 from .stats import sigmoid
-
 
 NEEDS = ("gradient", "predict", "weights", "nothing")
 REDUCTIONS = ("norm", "sum")
@@ -78,6 +78,24 @@ def lookup(name: str) -> Method:
     if name not in METHODS:
         raise ValueError(f"unknown attribution method {name!r}; known: {', '.join(METHODS)}")
     return METHODS[name]
+
+
+def names(needs: str | None = None) -> list[str]:
+    """The registry's method names (of those that need `needs`, if given), in order."""
+    return [name for name, m in METHODS.items() if needs is None or m.needs == needs]
+
+
+OPTIONS_FILE = Path(__file__).resolve().parents[3] / "config/hydra/attribution/methods.yaml"
+
+
+def default_options() -> dict:
+    """The configured options of every method (methods.yaml of this checkout; {} where the
+    package runs without it: then each method's own defaults, the same values)."""
+    if not OPTIONS_FILE.is_file():
+        return {}
+    import yaml
+
+    return yaml.safe_load(OPTIONS_FILE.read_text()) or {}
 
 
 def options_of(name: str, config: dict | None) -> dict:
