@@ -165,3 +165,22 @@ def test_cli_takes_the_registry_names_and_the_methods_config_defaults():
     choices = next(a for a in parser._subparsers._group_actions[0].choices["explain"]._actions
                    if a.dest == "method").choices
     assert choices == names("gradient")
+
+
+def test_all_selects_todays_methods_in_todays_order_and_lists_are_checked():
+    """`methods: all` in config: today's lists first (results unchanged), new methods after."""
+    from inputgrad.core.methods import select
+    from inputgrad.infra.errors import ConfigError
+    from inputgrad.sections.checks import compute as checks
+
+    cnn = compute.methods_of("all", "imdb_cnn")
+    assert cnn[:7] == [new for _, new in CNN_PAIRS]
+    assert checks.method_options("all", OPTIONS, 4).keys() >= {
+        "gradient", "gradient_x_input", "integrated_gradients", "smoothgrad"}
+    assert list(checks.method_options("all", OPTIONS, 4))[:4] == [
+        "gradient", "gradient_x_input", "integrated_gradients", "smoothgrad"]
+    assert select(["occlusion", "gbar"], ("predict", "weights")) == ["occlusion", "gbar"]
+    with pytest.raises(ConfigError, match="needs 'weights'"):
+        compute.methods_of(["gbar"], "imdb_cnn")
+    with pytest.raises(ConfigError, match="deletion.methods"):
+        checks.method_options(["lime"], OPTIONS, 4)

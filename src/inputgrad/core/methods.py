@@ -85,6 +85,21 @@ def names(needs: str | None = None) -> list[str]:
     return [name for name, m in METHODS.items() if needs is None or m.needs == needs]
 
 
+def select(spec, provides) -> list[str]:
+    """The methods an evaluation scores: `spec` is "all" (every registered method whose
+    `needs` is one the evaluation `provides`, in registry order: a new method joins it) or a
+    list of names, each checked against the registry and `provides`."""
+    if spec == "all":
+        return [name for name, m in METHODS.items() if m.needs in provides]
+    if isinstance(spec, str):
+        raise ValueError(f"methods: {spec!r} is neither 'all' nor a list of method names")
+    for name in spec:
+        if lookup(name).needs not in provides:
+            raise ValueError(f"method {name!r} needs {lookup(name).needs!r}; this evaluation "
+                             f"provides {', '.join(provides)}")
+    return list(spec)
+
+
 OPTIONS_FILE = Path(__file__).resolve().parents[3] / "config/hydra/attribution/methods.yaml"
 
 

@@ -19,6 +19,7 @@ from inputgrad.infra.errors import ConfigError
 log = logging.getLogger(__name__)
 
 CONTROL = "random"  # the control ranking: a seeded permutation per digit
+PROVIDES = ("gradient",)  # what the checks give a method: a differentiable MNIST model
 
 
 # ----------------------------------------------------------------------------- deletion
@@ -30,16 +31,18 @@ def select_digits(n_total: int, n: int, seed: int) -> np.ndarray:
 
 
 def method_options(methods, config: dict, batch_size: int) -> dict[str, dict]:
-    """{method: options} for the configured methods, from the one methods config (IG: all
+    """{method: options} for the configured methods ("all" or names, `core.methods.select`),
+    from the one methods config (IG: all
     path points of a batch of digits in one compiled call of at most `batch_size` rows)."""
-    from inputgrad.core.methods import lookup, options_of
+    from inputgrad.core.methods import lookup, options_of, select
 
+    try:
+        methods = select(methods, PROVIDES)
+    except ValueError as err:
+        raise ConfigError(f"deletion.methods: {err}") from None
     out = {}
     for method in methods:
-        try:
-            out[method] = options_of(method, config)
-        except ValueError as err:
-            raise ConfigError(f"deletion.methods: {err}") from None
+        out[method] = options_of(method, config)
         if lookup(method).path:
             out[method]["internal_batch_size"] = batch_size
     return out

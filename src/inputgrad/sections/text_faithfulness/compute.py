@@ -35,6 +35,11 @@ from ...infra.errors import ConfigError
 log = logging.getLogger(__name__)
 
 CNN_LABELS = {"gradient": "gradient_norm"}  # see `label`
+# what each model gives a method (`core.methods.select`): gradients (of the embedding output
+# or the vector), predictions on perturbed ids / vectors, and for the bag of words ḡ and the
+# logistic regression's coefficients as weights
+PROVIDES = {"imdb_cnn": ("gradient", "predict", "nothing"),
+            "imdb_bow_mlp": ("gradient", "predict", "weights", "nothing")}
 PAD_ID = 0  # keras pad_sequences' padding id
 REMOVALS = ("oov", "padding")  # CNN: a removed word becomes the OOV id, or the padding id
 BOW_REMOVAL = "absent"  # bag of words: a removed word's column is set to 0
@@ -71,6 +76,16 @@ def label(method: str, model: str) -> str:
     """The name a method's scores carry in the tables: the CNN's per-word L2 norm of the
     gradient keeps the paper's name, gradient_norm (the claims and figures read it)."""
     return CNN_LABELS.get(method, method) if model == "imdb_cnn" else method
+
+
+def methods_of(spec, model: str) -> list[str]:
+    """The registry methods a model is scored with (config `methods.cnn` / `.bow`)."""
+    from ...core.methods import select
+
+    try:
+        return select(spec, PROVIDES[model])
+    except ValueError as err:
+        raise ConfigError(f"{model}: {err}") from None
 
 
 def word_scores(method: str, model, ids, words, classes=None, output: str = "probability",

@@ -63,7 +63,8 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     common = {"classes": classes, "output": attr["output"], "batch_size": attr["batch_size"],
               "oov_char": imdb["oov_char"]}
     start = time.perf_counter()
-    methods, options = attr["methods"]["cnn"], attr["method_options"]
+    methods = compute.methods_of(attr["methods"]["cnn"], "imdb_cnn")
+    options = attr["method_options"]
     scores, info, seconds = compute.all_word_scores(model, ids, words, methods, options,
                                                     **common)
     fills = {"oov": imdb["oov_char"], "padding": compute.PAD_ID}
@@ -130,7 +131,7 @@ def bow_faithfulness(inputs, outputs, params) -> dict:
     direction = compute.direction_of(classes)
     weights = {"gbar": gbar[key], "logistic_regression": coef}
     scores = {}
-    for method in attr["methods"]["bow"]:
+    for method in compute.methods_of(attr["methods"]["bow"], "imdb_bow_mlp"):
         t = time.perf_counter()
         scores[method] = compute.bow_scores(method, model, x, classes,
                                             attr["method_options"].get(method),
