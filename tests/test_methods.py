@@ -184,3 +184,12 @@ def test_all_selects_todays_methods_in_todays_order_and_lists_are_checked():
         compute.methods_of(["gbar"], "imdb_cnn")
     with pytest.raises(ConfigError, match="deletion.methods"):
         checks.method_options(["lime"], OPTIONS, 4)
+
+
+def test_one_palette_for_every_figure():
+    from inputgrad.core.style import METHOD_COLORS, SPARE, method_color
+
+    assert method_color("gradient") == method_color("gradient_norm") == METHOD_COLORS["gradient"]
+    assert set(METHODS) - {"vargrad", "smoothgrad_sq"} <= set(METHOD_COLORS)
+    assert method_color("a_new_method") in SPARE
+    assert method_color("a_new_method") == method_color("a_new_method")
