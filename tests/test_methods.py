@@ -193,3 +193,45 @@ def test_one_palette_for_every_figure():
     assert set(METHODS) - {"vargrad", "smoothgrad_sq"} <= set(METHOD_COLORS)
     assert method_color("a_new_method") in SPARE
     assert method_color("a_new_method") == method_color("a_new_method")
+
+
+def test_vargrad_and_smoothgrad_squared_are_the_moments_of_smoothgrads_draws():
+    """On a linear logit every noisy gradient is w: VarGrad 0, SG² w², SmoothGrad w; on a
+    quadratic logit z = sum x², g = 2 (x + e): mean 2x, variance 4 sigma², mean square
+    4 x² + 4 sigma² (to sampling error), from the same draws as SmoothGrad."""
+    import tensorflow as tf
+
+    w = np.array([[0.5, -2.0, 1.0]], np.float32)
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 1.0]], np.float32)
+    opts = {"samples": 8, "noise": 0.1, "seed": 0}
+    kw = {"target": 0, "batch_size": 8, **opts}
+    linear = lambda t: tf.reduce_sum(t * w, axis=1, keepdims=True)  # noqa: E731
+    np.testing.assert_allclose(attribute("vargrad", linear, x, **kw), 0.0, atol=1e-10)
+    np.testing.assert_allclose(attribute("smoothgrad_sq", linear, x, **kw),
+                               np.broadcast_to(w ** 2, x.shape), rtol=1e-6)
+    square = lambda t: tf.reduce_sum(t * t, axis=1, keepdims=True)  # noqa: E731
+    many = {**kw, "samples": 4000}
+    sigma = 0.1 * float(x.max() - x.min())
+    np.testing.assert_allclose(attribute("vargrad", square, x, **many), 4 * sigma ** 2,
+                               rtol=0.1)
+    np.testing.assert_allclose(attribute("smoothgrad_sq", square, x, **many),
+                               4 * x ** 2 + 4 * sigma ** 2, rtol=0.05, atol=0.02)
+    # the same draws: SG² - SmoothGrad² = VarGrad exactly in exact arithmetic
+    sg, sq, var = (attribute(m, square, x, **kw).astype(np.float64)
+                   for m in ("smoothgrad", "smoothgrad_sq", "vargrad"))
+    np.testing.assert_allclose(sq - sg ** 2, var, atol=1e-5)
+    for name in ("vargrad", "smoothgrad_sq"):
+        m = lookup(name)
+        assert m.absolute and m.noise and m.reduce == "norm" and m.needs == "gradient"
+
+
+def test_vargrad_and_smoothgrad_squared_join_every_evaluation_that_takes_all(cnn):
+    from inputgrad.sections.checks import compute as checks
+
+    assert compute.methods_of("all", "imdb_cnn")[-2:] == ["vargrad", "smoothgrad_sq"]
+    assert list(checks.method_options("all", OPTIONS, 4))[-2:] == ["vargrad", "smoothgrad_sq"]
+    ids, words = reviews()
+    scores, _, _ = compute.all_word_scores(cnn, ids, words, ["vargrad", "smoothgrad_sq"],
+                                           {m: OPTIONS["smoothgrad"] for m in METHODS})
+    for s in scores.values():
+        assert (s[words] >= 0).all() and np.isnan(s[~words]).all()

@@ -19,6 +19,8 @@ needs="gradient" (a differentiable f, on the gradient primitive `core.gradients`
   rows at most, like Captum's), so m steps cost about m single gradient passes.
 - smoothgrad: `noise_tunnel` around any method (like Captum's NoiseTunnel): the method's mean
   over Gaussian-perturbed copies of x.
+- vargrad, smoothgrad_sq: the variance and the mean square of the gradient over the same
+  noisy copies (Hooker et al. 2019).
 needs="predict" (only f's outputs on perturbed copies of x; token ids or feature vectors):
 - occlusion: p(y|x) - p(y|x with feature j set to `fill`), one feature at a time.
 - lime: the lime package's weights of a local linear fit on feature masks (`lime_scores`).
@@ -200,17 +202,25 @@ def noise_tunnel(f, x, classes, output, batch_size, method: str = "gradient",
                  samples: int = 16, noise: float = 0.1, seed: int = 0, **method_options):
     """Mean of `method` over `samples` Gaussian-perturbed copies of x (sigma = noise * value
     range of x), all copies through one call of the method; the target stays the clean one."""
+    parts = noisy_attributions(f, x, classes, output, batch_size, method, samples, noise,
+                               seed, **method_options)
+    total = np.zeros_like(x)
+    for part in parts:  # sample by sample, in draw order (float32 sums reproducible)
+        total += part
+    return total / samples
+
+
+def noisy_attributions(f, x, classes, output, batch_size, method: str = "gradient",
+                       samples: int = 16, noise: float = 0.1, seed: int = 0,
+                       **method_options) -> np.ndarray:
+    """(samples, *x.shape): `method` on each of the noisy copies of `noise_tunnel`."""
     rng = np.random.default_rng(seed)
     sigma = noise * float(x.max() - x.min() or 1.0)
     noisy = x[None] + rng.normal(0.0, sigma, size=(samples,) + x.shape).astype(np.float32)
     cls = classes if isinstance(classes, str) else np.broadcast_to(np.asarray(classes), (len(x),))
     stacked = METHODS[method].fn(f, noisy.reshape((-1,) + x.shape[1:]), _tile(cls, samples),
                                  output, batch_size, **method_options)
-    parts = stacked.reshape((samples,) + x.shape)
-    total = np.zeros_like(x)
-    for part in parts:  # sample by sample, in draw order (float32 sums reproducible)
-        total += part
-    return total / samples
+    return stacked.reshape((samples,) + x.shape)
 
 
 def _tile(classes, times: int):
@@ -365,3 +375,27 @@ register("logistic_regression", needs="weights")(_weights_x_input)  # w = its co
 def random(f, x, classes, output, batch_size, seed: int = 0):
     """Seeded uniform [0, 1) scores: the floor every method should beat."""
     return np.random.default_rng(seed).random(x.shape)
+
+
+# ----------------------------------------------------------------------------- noise moments
+# (registered last: "all" keeps the earlier methods' order)
+
+@register("vargrad", absolute=True, noise=True)
+def vargrad(f, x, classes, output, batch_size, samples: int = 16, noise: float = 0.1,
+            seed: int = 0):
+    """VarGrad (Adebayo et al. 2018; Hooker et al. 2019): the variance of the gradient over
+    SmoothGrad's noisy copies (same draws), in float64 (a difference of squares in float32
+    would lose it)."""
+    grads = noisy_attributions(f, x, classes, output, batch_size, "gradient", samples, noise,
+                               seed)
+    return grads.astype(np.float64).var(axis=0).astype(np.float32)
+
+
+@register("smoothgrad_sq", absolute=True, noise=True)
+def smoothgrad_sq(f, x, classes, output, batch_size, samples: int = 16, noise: float = 0.1,
+                  seed: int = 0):
+    """SmoothGrad-squared (Hooker et al. 2019): the mean of the squared gradient over
+    SmoothGrad's noisy copies (same draws), in float64."""
+    grads = noisy_attributions(f, x, classes, output, batch_size, "gradient", samples, noise,
+                               seed)
+    return np.square(grads.astype(np.float64)).mean(axis=0).astype(np.float32)
