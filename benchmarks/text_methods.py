@@ -24,6 +24,9 @@ import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# the CNN methods of config/hydra/attribution/text_faithfulness.yaml (registry names)
+CNN_METHODS = ("gradient", "gradient_x_input", "integrated_gradients", "smoothgrad", "occlusion",
+               "lime", "random")
 
 
 def timed(fn) -> tuple[float, float]:
@@ -77,7 +80,8 @@ def main(argv=None) -> None:
         return lambda: compute.word_scores(name, model, ids, words, batch_size=bs,
                                            **options.get(name, {}))
 
-    times = interleaved({m: method(m) for m in compute.TEXT_METHODS}, args.repeat)
+    times = interleaved({compute.label(m, "imdb_cnn"): method(m) for m in CNN_METHODS},
+                        args.repeat)
     print(f"IMDB CNN, {n} test reviews ({words.sum(axis=1).mean():.0f} words on average), "
           f"batch {bs}, {args.repeat} interleaved rounds; seconds per review, best round")
     print("| method | wall s / review | CPU s / review |\n|---|---|---|")
@@ -110,6 +114,7 @@ def occlusion(model, ids, words, bs, repeat) -> None:
     """Part 3: fast vs naive occlusion, side by side."""
     import numpy as np
 
+    from inputgrad.core.methods import naive_occlusion
     from inputgrad.core.models import model_fn
     from inputgrad.sections.text_faithfulness import compute
 
@@ -122,7 +127,7 @@ def occlusion(model, ids, words, bs, repeat) -> None:
         out["fast"] = compute.word_scores("occlusion", model, ids, words, batch_size=bs)
 
     def naive():
-        out["naive"] = compute.naive_occlusion(f, p0, ids, words, direction, bs, 2)
+        out["naive"] = naive_occlusion(f, p0, ids, words, direction, bs, 2)
 
     times = interleaved({"fast": fast, "naive": naive}, repeat)
     ratios = [np.median([a[k] / b[k] for a, b in zip(times["fast"], times["naive"], strict=True)])

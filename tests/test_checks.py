@@ -53,6 +53,10 @@ def test_area_over_curve_hand_case():
     assert compute.area_over_curve([0, 10], [0.7, 0.7]) == 0.0
 
 
+# the methods of config/hydra/attribution/checks.yaml, then the control
+ATTRIBUTED = ["gradient", "gradient_x_input", "integrated_gradients", "smoothgrad"]
+RANKINGS = [*ATTRIBUTED, "random"]
+
 # ----------------------------------------------------------------------------- deletion
 
 def test_deletion_on_linear_model_removes_pixels_in_known_order():
@@ -62,9 +66,10 @@ def test_deletion_on_linear_model_removes_pixels_in_known_order():
     f = model_fn(linear_model(w))
     x = np.ones((1, 4), np.float32)
     classes = np.array([0], np.int32)
-    cfg = {"ig_steps": 8, "smoothgrad_noise": 0.1, "smoothgrad_samples": 4, "smoothgrad_seed": 0}
-    attrs, gap, seconds = compute.attributions(f, x, classes, cfg, "logit", batch_size=4)
-    assert list(attrs) == list(seconds) == list(compute.ATTRIBUTED)
+    options = {"integrated_gradients": {"steps": 8}, "smoothgrad": {"samples": 4}}
+    attrs, gap, seconds = compute.attributions(f, x, classes, ATTRIBUTED, options, "logit",
+                                               batch_size=4)
+    assert list(attrs) == list(seconds) == ATTRIBUTED
     np.testing.assert_allclose(attrs["gradient"], w[:, 0][None], rtol=1e-6)
     # linear model: IG = (x - 0) * w exactly, completeness gap 0; SmoothGrad = the gradient
     np.testing.assert_allclose(attrs["integrated_gradients"], w[:, 0][None], rtol=1e-5)
@@ -94,8 +99,8 @@ def test_gradient_x_input_ranks_absent_pixels_last():
     f = model_fn(linear_model(w))
     x = np.array([[0.0, 1.0, 1.0]], np.float32)
     cls = np.array([0], np.int32)
-    cfg = {"ig_steps": 4, "smoothgrad_noise": 0.1, "smoothgrad_samples": 2, "smoothgrad_seed": 0}
-    attrs, _, _ = compute.attributions(f, x, cls, cfg, "logit", batch_size=4)
+    options = {"integrated_gradients": {"steps": 4}, "smoothgrad": {"samples": 2}}
+    attrs, _, _ = compute.attributions(f, x, cls, ATTRIBUTED, options, "logit", batch_size=4)
     orders = compute.deletion_orders(attrs, 1, 3, random_seed=0)
     assert orders["gradient"][0].tolist() == [0, 1, 2]
     assert orders["gradient_x_input"][0].tolist() == [1, 2, 0]
@@ -177,8 +182,9 @@ def mnist_files(tmp_path):
 
 
 DIGITS = {"n": 12, "seed": 0, "output": "logit", "batch_size": 8}
-DELETION = {"ks": [0, 5, 50], "ig_steps": 4, "smoothgrad_noise": 0.1, "smoothgrad_samples": 2,
-            "smoothgrad_seed": 0, "random_seed": 0}
+DELETION = {"ks": [0, 5, 50], "methods": ATTRIBUTED, "random_seed": 0}
+OPTIONS = {"integrated_gradients": {"steps": 4}, "smoothgrad": {"samples": 2, "noise": 0.1,
+                                                                "seed": 0}}
 SANITY = {"reinit_seed": 1}
 
 
@@ -194,7 +200,8 @@ def run_seed(root, files, seed):
     """Both per-seed stages of one seed -> (deletion metrics, sanity metrics)."""
     deletion, sanity = seed_outputs(root, seed)
     return (stages.attribution_deletion(files[seed], deletion, {
-                "cfg": {"digits": DIGITS, "deletion": DELETION}, "seed": seed}),
+                "cfg": {"digits": DIGITS, "deletion": DELETION, "method_options": OPTIONS},
+                "seed": seed}),
             stages.attribution_sanity(files[seed], sanity, {
                 "cfg": {"digits": DIGITS, "sanity": SANITY}, "seed": seed}))
 
@@ -202,21 +209,23 @@ def run_seed(root, files, seed):
 def test_deletion_stage_writes_table_summary_and_returns_metrics(tmp_path, mnist_files):
     outputs, _ = seed_outputs(tmp_path, 0)
     metrics = stages.attribution_deletion(mnist_files[0], outputs, {
-        "cfg": {"digits": DIGITS, "deletion": DELETION}, "seed": 0})
+        "cfg": {"digits": DIGITS, "deletion": DELETION, "method_options": OPTIONS},
+        "seed": 0})
     table = pd.read_csv(outputs["table"])
-    assert table["method"].unique().tolist() == list(compute.RANKINGS)
+    assert table["method"].unique().tolist() == RANKINGS
     assert table["k"].tolist() == DELETION["ks"] * 5 and set(table["n"]) == {12}
     summary = json.loads(open(outputs["summary"]).read())
-    assert list(summary["aoc"]) == list(compute.RANKINGS)
+    assert list(summary["aoc"]) == RANKINGS
     assert summary["ig_completeness_gap"]["steps"] == 4 and summary["n"] == 12
     assert "seconds" not in json.dumps(summary)  # timings go to metrics, not result files
     assert "seed" not in summary  # the seed is the folder (seed-0 files as before the split)
     assert metrics["deletion_aoc_random"] == summary["aoc"]["random"]
     assert metrics["ig_completeness_gap_mean_abs"] == summary["ig_completeness_gap"]["mean_abs"]
-    assert set(metrics) >= {f"attribution_seconds_{m}" for m in compute.ATTRIBUTED}
+    assert set(metrics) >= {f"attribution_seconds_{m}" for m in ATTRIBUTED}
     with pytest.raises(ConfigError, match="deletion.ks"):
         stages.attribution_deletion(mnist_files[0], outputs, {"cfg": {
-            "digits": DIGITS, "deletion": {**DELETION, "ks": [0, 785]}}, "seed": 0})
+            "digits": DIGITS, "deletion": {**DELETION, "ks": [0, 785]},
+            "method_options": OPTIONS}, "seed": 0})
 
 
 def test_sanity_stage_compares_with_a_reinitialised_model(tmp_path, mnist_files):
@@ -261,7 +270,7 @@ def test_per_seed_stages_differ_only_by_model_and_feed_checks_seeds(tmp_path, mn
 
 # ----------------------------------------------------------------------------- across seeds
 
-METHODS = list(compute.RANKINGS)
+METHODS = RANKINGS
 
 
 def write_summaries(root, by_seed: dict[int, tuple]) -> dict:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from inputgrad.core import cnn_fast
+from inputgrad.core.methods import naive_occlusion
 from inputgrad.core.models import imdb_bow_mlp, model_fn
 from inputgrad.core.models import imdb_cnn as build_cnn
 from inputgrad.sections.imdb_cnn import compute
@@ -116,7 +117,7 @@ def test_other_models_keep_the_general_paths():
 def naive_scores(model, ids, words, direction, oov_char):
     f = model_fn(model)
     p0 = text.class_probability(f, ids, direction)
-    return text.naive_occlusion(f, p0, ids, words, direction, 256, oov_char)
+    return naive_occlusion(f, p0, ids, words, direction, 256, oov_char)
 
 
 @pytest.mark.parametrize("model_seed", [(0, False), (1, True)])

@@ -75,7 +75,7 @@ def test_hand_model_logits(model):
 
 def test_gradient_norm_is_the_position_weight_times_p_one_minus_p(model):
     # d p / d e_j = p (1 - p) a_j: the norm ranks the words by |a_j| (cols 4, 3, 2, 5)
-    scores = compute.word_scores("gradient_norm", model, IDS, WORDS)
+    scores = compute.word_scores("gradient", model, IDS, WORDS)
     for i, ids in enumerate(IDS):
         p = p_class(ids, 1)
         np.testing.assert_allclose(scores[i, 2:], p * (1 - p) * WEIGHTS[2:], rtol=1e-5)
@@ -165,7 +165,7 @@ def test_random_scores_are_seeded(model):
     a = compute.word_scores("random", model, IDS, WORDS, seed=5)
     np.testing.assert_array_equal(a, compute.word_scores("random", model, IDS, WORDS, seed=5))
     assert not np.array_equal(a, compute.word_scores("random", model, IDS, WORDS, seed=6))
-    with pytest.raises(ConfigError, match="unknown text method"):
+    with pytest.raises(ConfigError, match="unknown attribution method"):
         compute.word_scores("saliency", model, IDS, WORDS)
 
 
@@ -244,14 +244,15 @@ def test_bag_of_words_scores_and_removal():
     d = compute.direction_of(compute.predicted_classes(compute.logits_of(f, x)))
     assert d.tolist() == [1.0, 1.0]  # logits 1.2, 0.7
     p = sigmoid(x @ w - 0.3)
-    gxi = compute.bow_scores("gradient_x_input", f, x, d)
+    classes = compute.predicted_classes(compute.logits_of(f, x))
+    gxi = compute.bow_scores("gradient_x_input", net, x, classes)
     np.testing.assert_allclose(gxi[x > 0], (p[:, None] * (1 - p[:, None]) * w * x)[x > 0],
                                rtol=1e-5)
     assert np.isnan(gxi[x == 0]).all()
-    for method, kw in (("gbar", {"gbar": w}), ("logistic_regression", {"coef": w})):
-        np.testing.assert_allclose(compute.bow_scores(method, f, x, d, **kw)[x > 0],
+    for method in ("gbar", "logistic_regression"):
+        np.testing.assert_allclose(compute.bow_scores(method, net, x, classes, weights=w)[x > 0],
                                    (w * x)[x > 0])
-    occ = compute.bow_scores("occlusion", f, x, d)
+    occ = compute.bow_scores("occlusion", net, x, classes)
     np.testing.assert_allclose(occ[0, 1], p[0] - sigmoid(1.2 - 2.0), rtol=1e-6)
     np.testing.assert_array_equal(compute.bow_remove(x, x > 0), 0 * x)
 
@@ -285,19 +286,26 @@ def test_select_reviews_and_percent_checks():
 
 # ----------------------------------------------------------------------------- stages
 
+# the methods of config/hydra/attribution/text_faithfulness.yaml (CNN: as labelled in tables)
+CNN_METHODS = ["gradient", "gradient_x_input", "integrated_gradients", "smoothgrad", "occlusion",
+               "lime", "random"]
+CNN_LABELS = ["gradient_norm", *CNN_METHODS[1:]]
+BOW_METHODS = ["gradient", "gradient_x_input", "gbar", "logistic_regression", "occlusion",
+               "random"]
 ATTR = {"output": "probability", "batch_size": 16,
         "sample": {"seed": 0, "min_words": 2, "cnn_reviews": 8, "bow_reviews": 8},
         "percents": [0, 25, 50, 100], "aopc_percents": [25, 50], "removals": ["oov", "padding"],
-        "methods": {"integrated_gradients": {"steps": 4},
-                    "smoothgrad": {"samples": 2, "noise": 0.1, "seed": 0},
-                    "lime": {"samples": 30, "kernel_width": 25, "seed": 0},
-                    "random": {"seed": 0}},
+        "methods": {"cnn": CNN_METHODS, "bow": BOW_METHODS},
+        "method_options": {"integrated_gradients": {"steps": 4},
+                           "smoothgrad": {"samples": 2, "noise": 0.1, "seed": 0},
+                           "lime": {"samples": 30, "kernel_width": 25, "seed": 0},
+                           "random": {"seed": 0}},
         "agreement": {"top_percent": 50, "headline": ["lime", "gradient_norm"]},
         "sanity": {"reviews": 3, "reinit_seed": 0}, "bow_gbar": "test_probability",
         "logistic_regression": {"c": 1.0, "max_iter": 100}}
 DATA = {"imdb": {"num_words": 8, "start_char": 1, "oov_char": OOV, "index_from": 3}}
 STYLE = {"width_in": 9, "height_in": 5, "dpi": 40, "font_size": 7, "style": "whitegrid",
-         "line_width": 1, "marker_size": 4, "alpha": 0.5, "colors": {"occlusion": "#000000"}}
+         "line_width": 1, "marker_size": 4, "alpha": 0.5}
 
 
 def write_reviews(path, n: int, rng) -> None:
@@ -341,18 +349,18 @@ def test_stages_per_seed_across_seeds_and_figure(seed_files):
         out[seed] = (cnn, bow)
     summary = pd.read_csv(out[0][0]["csv"])
     aopc = summary[summary["removal"] != "none"]
-    assert set(aopc["method"]) == set(compute.TEXT_METHODS)
+    assert set(aopc["method"]) == set(CNN_LABELS)
     assert set(aopc["removal"]) == {"oov", "padding"}
     assert (aopc.loc[aopc["method"] == "random", "diff_random"] == 0).all()
     assert set(summary.loc[summary["removal"] == "none", "metric"]) == {
         "completeness_gap_abs", "completeness_delta_abs", "lime_r2"}
     sanity = pd.read_csv(out[0][0]["sanity"])
-    assert set(sanity["method"]) == set(compute.TEXT_METHODS) - {"random"}
+    assert set(sanity["method"]) == set(CNN_LABELS) - {"random"}
     curves = pd.read_csv(out[0][0]["curves"])
     first = curves[(curves["percent"] == 0) & (curves["curve"] == "deletion")]
     assert first["mean_probability"].nunique() == 1  # p(y|x): the same clean reviews
     bow = pd.read_csv(out[0][1]["csv"])
-    assert set(bow["method"]) == set(compute.BOW_METHODS) and set(bow["removal"]) == {"absent"}
+    assert set(bow["method"]) == set(BOW_METHODS) and set(bow["removal"]) == {"absent"}
 
     seeds_out = {"csv": base / "seeds.csv", "md": base / "seeds.md"}
     metrics = stages.text_faithfulness_seeds(

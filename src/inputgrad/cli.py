@@ -7,7 +7,7 @@ import sys
 
 from .core.gradients import OUTPUTS
 from .core.groups import NORMALIZE
-from .core.methods import METHODS
+from .core.methods import names
 
 
 def cmd_smoke_data(args) -> int:
@@ -32,9 +32,17 @@ def parse_target(value: str):
 
 
 def options(args) -> dict:
-    """The chosen method's own options from the flags (other methods take none of them)."""
-    return {"integrated_gradients": {"steps": args.steps},
-            "smoothgrad": {"samples": args.samples, "noise": args.noise}}.get(args.method, {})
+    """The chosen method's options: those of config/hydra/attribution/methods.yaml (the
+    workflow's), overridden by the flags given (--steps: path methods; --samples, --noise:
+    noise methods)."""
+    from .core.methods import default_options, lookup, options_of
+
+    m = lookup(args.method)
+    kw = options_of(args.method, default_options())
+    flags = {"steps": args.steps if m.path else None,
+             "samples": args.samples if m.noise else None,
+             "noise": args.noise if m.noise else None}
+    return {**kw, **{k: v for k, v in flags.items() if v is not None}}
 
 
 def cmd_explain(args) -> int:
@@ -85,12 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--word-index", default=None,
                     help="IMDB word index for --text (default: data/raw/imdb_word_index.json "
                          "in the nearest folder above the model that has one)")
-    ex.add_argument("--method", default="gradient", choices=list(METHODS))
+    ex.add_argument("--method", default="gradient", choices=names("gradient"),
+                    help="a gradient method of the registry (core/methods.py)")
     ex.add_argument("--output", default="probability", choices=list(OUTPUTS))
     ex.add_argument("--target", default="predicted", help="predicted, all, or a class index")
-    ex.add_argument("--steps", type=int, default=32, help="Integrated Gradients steps")
-    ex.add_argument("--samples", type=int, default=16, help="SmoothGrad samples")
-    ex.add_argument("--noise", type=float, default=0.1, help="SmoothGrad noise level")
+    ex.add_argument("--steps", type=int, default=None,
+                    help="Integrated Gradients steps (default: attribution/methods.yaml)")
+    ex.add_argument("--samples", type=int, default=None,
+                    help="noise samples of SmoothGrad and kin (default: methods.yaml)")
+    ex.add_argument("--noise", type=float, default=None,
+                    help="noise level of SmoothGrad and kin (default: methods.yaml)")
     ex.add_argument("--normalize", default="none", choices=list(NORMALIZE),
                     help="per example: none, abs (absolute value) or zscore, applied last")
     ex.add_argument("--group", type=int, default=None, metavar="K",

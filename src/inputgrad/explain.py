@@ -28,7 +28,7 @@ import pandas as pd
 
 from .core import groups
 from .core.gradients import transform
-from .core.methods import METHODS, attribute, completeness_gap, resolve_target
+from .core.methods import METHODS, attribute, completeness_gap, names, resolve_target
 from .core.models import model_fn, split_embedding
 from .data.arrays import Reviews, pad_reviews
 from .data.prepare import tokenize, word_ids
@@ -36,6 +36,7 @@ from .infra.errors import InputgradError
 
 WORD_INDEX = Path("data/raw/imdb_word_index.json")  # under results/ in the workflow
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+GRADIENT_METHODS = names("gradient")  # what explain can run: the others need section data
 
 
 class ExplainError(InputgradError, ValueError):
@@ -243,6 +244,7 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     check_input(model, x)
     check_target(model, target)
     check_display(normalize, group)
+    m = check_method(method)
     parts = split_embedding(model)
     if parts is None:
         f, inputs = model_fn(model), np.asarray(x, np.float32)
@@ -253,14 +255,26 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     att = attribute(method, f, inputs, target=classes, output=output, batch_size=batch_size,
                     **options)
     result = {"attributions": att}
-    if METHODS[method].path:
+    if m.path:
         result["completeness_gap"] = completeness_gap(f, inputs, att, classes, output,
                                                       options.get("baseline"), batch_size)
-    if parts is not None:
-        result["per_token"] = (np.linalg.norm(att, axis=-1) if METHODS[method].absolute
+    if parts is not None:  # the method's own reduction over the embedding axis
+        result["per_token"] = (np.linalg.norm(att, axis=-1) if m.reduce == "norm"
                                else att.sum(axis=-1))
     result["predictions"] = transform(model_fn(model)(np.asarray(x)), output).numpy()
     return display(result, x, parts is not None, group, normalize)
+
+
+def check_method(method: str):
+    """The registry's method; explain takes the gradient methods (the others need a
+    section's data: token features, weights)."""
+    if method not in METHODS:
+        raise ExplainError(f"--method {method!r} is not a method; known: {', '.join(METHODS)}")
+    m = METHODS[method]
+    if m.needs != "gradient":
+        raise ExplainError(f"--method {method} needs {m.needs!r}, not a gradient; explain "
+                           f"takes {', '.join(GRADIENT_METHODS)}")
+    return m
 
 
 def encode_text(text: str, word_index: dict, num_words: int, maxlen: int,

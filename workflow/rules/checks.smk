@@ -35,7 +35,7 @@ rule attribution_deletion:
     resources:
         **resources_of("attribution_deletion"),
     params:
-        cfg={k: CHECKS_ATTR[k] for k in ("digits", "deletion")},
+        cfg={k: CHECKS_ATTR[k] for k in ("digits", "deletion", "method_options")},
         seed=seed_of,
         track=track("checks", configs=("cfg",)),
     script:

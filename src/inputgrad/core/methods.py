@@ -1,11 +1,17 @@
 """The attribution-method registry: one verb, `attribute(method, f, x, ...)`, for every method.
 
-Every method is a few lines on top of the one gradient primitive (`core.gradients`), with the
-same arguments (Captum's lesson): `f` maps an input tensor to logits (n, k); `target` is
-"predicted" (resolved once, on the clean input), an int, or a per-example array; `output` is
-"logit" or "probability"; `batch_size` bounds the rows of one compiled gradient call.
-Method options (IG's `steps`, SmoothGrad's `samples`, ...) are keyword arguments.
+Same arguments for every method (Captum's lesson): `f` maps an input array to logits (n, k);
+`target` is "predicted" (resolved once, on the clean input), an int, or a per-example array;
+`output` is "logit" or "probability"; `batch_size` bounds the rows of one compiled call.
+Method options (IG's `steps`, SmoothGrad's `samples`, ...) are keyword arguments; their
+configured values live once, in config/hydra/attribution/methods.yaml (`options_of`).
 
+Each `Method` declares what it needs of the model (`needs`), how its scores reduce to one per
+token over an embedding axis (`reduce`), whether it is ranked by size (`absolute`) and whether
+a positive score is evidence for the explained class (`signed`). `core.tokens` turns any of
+them into per-token scores of a text model.
+
+needs="gradient" (a differentiable f, on the gradient primitive `core.gradients`):
 - gradient: d target / d x (the paper's saliency).
 - gradient_x_input: gradient times the input (first-order Taylor contribution from 0).
 - integrated_gradients: path integral of the gradient from a baseline (midpoint Riemann sum);
@@ -13,17 +19,32 @@ Method options (IG's `steps`, SmoothGrad's `samples`, ...) are keyword arguments
   rows at most, like Captum's), so m steps cost about m single gradient passes.
 - smoothgrad: `noise_tunnel` around any method (like Captum's NoiseTunnel): the method's mean
   over Gaussian-perturbed copies of x.
+- vargrad, smoothgrad_sq: the variance and the mean square of the gradient over the same
+  noisy copies (Hooker et al. 2019).
+needs="predict" (only f's outputs on perturbed copies of x; token ids or feature vectors):
+- occlusion: p(y|x) - p(y|x with feature j set to `fill`), one feature at a time.
+- lime: the lime package's weights of a local linear fit on feature masks (`lime_scores`).
+needs="weights": gbar, logistic_regression: x_j w_j for a given weight vector `weights`.
+needs="nothing": random: seeded uniform scores (the floor).
 `completeness_gap` is the diagnostic of any path method: sum(attribution) - (f(x) - f(baseline)).
+
+Binary models (one logit z): the explained class is given per example by `direction` (+1:
+class 1, -1: class 0); p(y|x) = sigmoid(direction * z).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .gradients import gradient, predicted_classes, transform
+from .stats import sigmoid
+
+NEEDS = ("gradient", "predict", "weights", "nothing")
+REDUCTIONS = ("norm", "sum")
 
 
 @dataclass(frozen=True)
@@ -32,17 +53,73 @@ class Method:
     fn: Callable
     absolute: bool  # ranked by |attribution| (unsigned saliency) rather than the signed value
     path: bool  # a path method: attributions sum to f(x) - f(baseline)
+    needs: str  # what it asks of the model: one of NEEDS
+    reduce: str  # per token over an embedding axis: L2 "norm" (unsigned) or "sum" (signed)
+    signed: bool  # positive = evidence for the explained class (else a size or a control)
+    noise: bool  # averages over noisy copies: sigma is set by the value range of its input
 
 
 METHODS: dict[str, Method] = {}
 
 
-def register(name: str, absolute: bool = False, path: bool = False):
+def register(name: str, absolute: bool = False, path: bool = False, needs: str = "gradient",
+             signed: bool | None = None, noise: bool = False):
+    """Register `fn(f, x, classes, output, batch_size, **options)` under `name`; an absolute
+    method reduces per token by its norm and is unsigned, any other by its sum and signed."""
+    assert needs in NEEDS, needs
+
     def deco(fn):
-        METHODS[name] = Method(name, fn, absolute, path)
+        METHODS[name] = Method(name, fn, absolute, path, needs, "norm" if absolute else "sum",
+                               not absolute if signed is None else signed, noise)
         return fn
 
     return deco
+
+
+def lookup(name: str) -> Method:
+    if name not in METHODS:
+        raise ValueError(f"unknown attribution method {name!r}; known: {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def names(needs: str | None = None) -> list[str]:
+    """The registry's method names (of those that need `needs`, if given), in order."""
+    return [name for name, m in METHODS.items() if needs is None or m.needs == needs]
+
+
+def select(spec, provides) -> list[str]:
+    """The methods an evaluation scores: `spec` is "all" (every registered method whose
+    `needs` is one the evaluation `provides`, in registry order: a new method joins it) or a
+    list of names, each checked against the registry and `provides`."""
+    if spec == "all":
+        return [name for name, m in METHODS.items() if m.needs in provides]
+    if isinstance(spec, str):
+        raise ValueError(f"methods: {spec!r} is neither 'all' nor a list of method names")
+    for name in spec:
+        if lookup(name).needs not in provides:
+            raise ValueError(f"method {name!r} needs {lookup(name).needs!r}; this evaluation "
+                             f"provides {', '.join(provides)}")
+    return list(spec)
+
+
+OPTIONS_FILE = Path(__file__).resolve().parents[3] / "config/hydra/attribution/methods.yaml"
+
+
+def default_options() -> dict:
+    """The configured options of every method (methods.yaml of this checkout; {} where the
+    package runs without it: then each method's own defaults, the same values)."""
+    if not OPTIONS_FILE.is_file():
+        return {}
+    import yaml
+
+    return yaml.safe_load(OPTIONS_FILE.read_text()) or {}
+
+
+def options_of(name: str, config: dict | None) -> dict:
+    """The configured options of one method (config: the composed methods.yaml; a method
+    absent from it takes its defaults)."""
+    lookup(name)
+    return dict((config or {}).get(name) or {})
 
 
 def resolve_target(f, x, target, batch_size: int = 256):
@@ -58,12 +135,15 @@ def resolve_target(f, x, target, batch_size: int = 256):
 
 def attribute(method: str, f, x, target="predicted", output: str = "logit",
               batch_size: int = 256, **options) -> np.ndarray:
-    """Attributions of `method` for the rows of x, same shape as x."""
-    if method not in METHODS:
-        raise ValueError(f"unknown attribution method {method!r}; known: {', '.join(METHODS)}")
-    x = np.asarray(x, dtype=np.float32)
-    classes = resolve_target(f, x, target, batch_size)
-    return METHODS[method].fn(f, x, classes, output, batch_size, **options)
+    """Attributions of `method` for the rows of x, same shape as x. Token ids stay integers
+    for the methods that only perturb and predict; anything else is float32."""
+    m = lookup(method)
+    x = np.asarray(x)
+    if m.needs == "gradient" or x.dtype.kind == "f":
+        x = x.astype(np.float32, copy=False)
+    resolve = m.needs in ("gradient", "predict")
+    classes = resolve_target(f, x, target, batch_size) if resolve else target
+    return m.fn(f, x, classes, output, batch_size, **options)
 
 
 @register("gradient", absolute=True)
@@ -122,25 +202,200 @@ def noise_tunnel(f, x, classes, output, batch_size, method: str = "gradient",
                  samples: int = 16, noise: float = 0.1, seed: int = 0, **method_options):
     """Mean of `method` over `samples` Gaussian-perturbed copies of x (sigma = noise * value
     range of x), all copies through one call of the method; the target stays the clean one."""
-    rng = np.random.default_rng(seed)
-    sigma = noise * float(x.max() - x.min() or 1.0)
-    noisy = x[None] + rng.normal(0.0, sigma, size=(samples,) + x.shape).astype(np.float32)
-    cls = classes if isinstance(classes, str) else np.broadcast_to(np.asarray(classes), (len(x),))
-    stacked = METHODS[method].fn(f, noisy.reshape((-1,) + x.shape[1:]), _tile(cls, samples),
-                                 output, batch_size, **method_options)
-    parts = stacked.reshape((samples,) + x.shape)
+    parts = noisy_attributions(f, x, classes, output, batch_size, method, samples, noise,
+                               seed, **method_options)
     total = np.zeros_like(x)
     for part in parts:  # sample by sample, in draw order (float32 sums reproducible)
         total += part
     return total / samples
 
 
+def noisy_attributions(f, x, classes, output, batch_size, method: str = "gradient",
+                       samples: int = 16, noise: float = 0.1, seed: int = 0,
+                       **method_options) -> np.ndarray:
+    """(samples, *x.shape): `method` on each of the noisy copies of `noise_tunnel`."""
+    rng = np.random.default_rng(seed)
+    sigma = noise * float(x.max() - x.min() or 1.0)
+    noisy = x[None] + rng.normal(0.0, sigma, size=(samples,) + x.shape).astype(np.float32)
+    cls = classes if isinstance(classes, str) else np.broadcast_to(np.asarray(classes), (len(x),))
+    stacked = METHODS[method].fn(f, noisy.reshape((-1,) + x.shape[1:]), _tile(cls, samples),
+                                 output, batch_size, **method_options)
+    return stacked.reshape((samples,) + x.shape)
+
+
 def _tile(classes, times: int):
     return classes if isinstance(classes, str) else np.tile(classes, times)
 
 
-@register("smoothgrad", absolute=True)
+@register("smoothgrad", absolute=True, noise=True)
 def smoothgrad(f, x, classes, output, batch_size, samples: int = 16, noise: float = 0.1,
                seed: int = 0):
     """SmoothGrad (Smilkov et al. 2017): the noise tunnel around the plain gradient."""
     return noise_tunnel(f, x, classes, output, batch_size, "gradient", samples, noise, seed)
+
+
+# ----------------------------------------------------------------------------- predict only
+
+def logits_of(f, x, batch_size: int = 256) -> np.ndarray:
+    """The single output (logit) of a binary model for the rows of x, batch by batch."""
+    x = np.asarray(x)
+    parts = [np.asarray(f(x[s:s + batch_size]))[:, 0] for s in range(0, len(x), batch_size)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def class_probability(f, x, direction, batch_size: int = 256) -> np.ndarray:
+    """p(y|x) = sigmoid(direction * logit) per row of a binary model, float64 (direction:
+    +1 explains class 1, -1 class 0; a scalar or one per row)."""
+    return sigmoid(np.asarray(direction, np.float64) * logits_of(f, x, batch_size))
+
+
+def _direction(x, direction):
+    """Per-row ±1 (default +1: the single output's class)."""
+    return np.ones(len(x)) if direction is None else np.asarray(direction, np.float64)
+
+
+def _features(x, features):
+    """Which columns are features (default: every non-zero entry)."""
+    return np.asarray(x != 0 if features is None else features, bool)
+
+
+@register("occlusion", needs="predict")
+def occlusion(f, x, classes, output, batch_size, features=None, fill=0, direction=None,
+              model=None, diagnostics=None):
+    """p(y|x) - p(y|x with feature j set to `fill`) for every feature of every row (NaN off
+    the features). A Keras CNN of the imdb_cnn shape (`model`) on token ids recomputes only
+    the windows a word touches (`core.cnn_fast`): the same numbers up to float32 sum order."""
+    from . import cnn_fast
+
+    features, direction = _features(x, features), _direction(x, direction)
+    p0 = class_probability(f, x, direction, batch_size)
+    parts = cnn_fast.conv_maxpool(model) if model is not None and x.dtype.kind == "i" else None
+    if parts is not None:
+        logits = cnn_fast.occlusion_logits(parts, x, features, fill, batch_size)
+        return p0[:, None] - sigmoid(direction[:, None] * logits.astype(np.float64))
+    return naive_occlusion(f, p0, x, features, direction, batch_size, fill)
+
+
+def naive_occlusion(f, p0, x, features, direction, batch_size, fill) -> np.ndarray:
+    """Occlusion for any model: one forward pass of every row with each feature replaced."""
+    scores = np.full(x.shape, np.nan)
+    for i in range(len(x)):
+        cols = np.flatnonzero(features[i])
+        rows = np.repeat(x[i:i + 1], len(cols), axis=0)
+        rows[np.arange(len(cols)), cols] = fill
+        scores[i, cols] = p0[i] - class_probability(f, rows, direction[i], batch_size)
+    return scores
+
+
+@register("lime", needs="predict")
+def lime(f, x, classes, output, batch_size, features=None, fill=0, direction=None,
+         model=None, diagnostics=None, samples: int = 500, kernel_width: float = 25.0,
+         seed: int = 0):
+    """LIME weights per feature (`lime_scores`), a removed feature set to `fill`; each local
+    fit's R² goes to `diagnostics["lime_r2"]` if a dict is given."""
+    features, direction = _features(x, features), _direction(x, direction)
+
+    def perturbed(i, cols, masks):
+        rows = np.repeat(x[i:i + 1], len(masks), axis=0)
+        rows[:, cols] = np.where(masks == 1, x[i, cols], fill)
+        return class_probability(f, rows, direction[i], batch_size)
+
+    scores, info = lime_scores(features, perturbed, samples, kernel_width, seed)
+    if diagnostics is not None:
+        diagnostics.update(info)
+    return scores
+
+
+def lime_scores(words, perturbed, samples: int = 500, kernel_width: float = 25.0,
+                seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """LIME per review: the lime package's `LimeTextExplainer` (bow=False: one feature per word
+    position, the unit every other method scores; feature_selection="none": every word gets a
+    weight) with its own kernel, sampler and Ridge fit, on the words as binary masks.
+
+    Only the text round trip is left out: `lime_masks` draws exactly the masks its sampler
+    draws (same random stream) and `perturbed(i, cols, masks) -> p(y|...)` evaluates them on
+    token ids directly, so no tokenizer has to map perturbed strings back to ids (tested
+    equal to `explain_instance` on a string). A fresh explainer seeded with `seed` per review:
+    a review's weights do not depend on the other reviews in the sample.
+    The Ridge fit runs on one BLAS thread: its small solves on two threads next to
+    TensorFlow's pool cost 20-50x more (spin-waiting), and nothing else runs meanwhile.
+    Returns ((n, d) weights for y, NaN off the words; {"lime_r2": R² of each local fit})."""
+    from lime.lime_text import LimeTextExplainer
+    from scipy import sparse
+    from sklearn.metrics.pairwise import pairwise_distances
+    from threadpoolctl import threadpool_limits
+
+    words = np.asarray(words, bool)
+    scores = np.full(words.shape, np.nan)
+    r2 = np.full(len(words), np.nan)
+    for i in range(len(words)):
+        cols = np.flatnonzero(words[i])
+        if len(cols) == 0:
+            continue
+        explainer = LimeTextExplainer(kernel_width=kernel_width, bow=False,
+                                      feature_selection="none", random_state=seed)
+        masks = lime_masks(explainer.random_state, len(cols), samples)
+        p = perturbed(i, cols, masks)
+        labels = np.column_stack([1.0 - p, p])  # column 1: the explained class y
+        distances = pairwise_distances(sparse.csr_matrix(masks), sparse.csr_matrix(masks[:1]),
+                                       metric="cosine").ravel() * 100
+        with threadpool_limits(1, user_api="blas"):  # see the docstring
+            _, weights, r2[i], _ = explainer.base.explain_instance_with_data(
+                masks, labels, distances, 1, len(cols), feature_selection="none")
+        for j, w in weights:
+            scores[i, cols[j]] = w
+    return scores, {"lime_r2": r2}
+
+
+def lime_masks(random_state, d: int, samples: int) -> np.ndarray:
+    """LimeTextExplainer's neighbourhood of a d-word text: row 0 all ones, then per sample a
+    uniform number 1..d of words removed (0), chosen without replacement; the same calls on
+    the same RandomState as its sampler, so the same draws."""
+    sizes = random_state.randint(1, d + 1, samples - 1)
+    masks = np.ones((samples, d))
+    for row, size in enumerate(sizes, start=1):
+        masks[row, random_state.choice(d, size, replace=False)] = 0
+    return masks
+
+
+# ----------------------------------------------------------------------------- no model
+
+def _weights_x_input(f, x, classes, output, batch_size, weights=None):
+    """x_j w_j of a given weight vector (float64): a linear model's contributions."""
+    if weights is None:
+        raise ValueError("this method needs its weight vector: weights=...")
+    return x * np.asarray(weights, np.float64)
+
+
+register("gbar", needs="weights")(_weights_x_input)  # w = ḡ, the paper's mean gradient
+register("logistic_regression", needs="weights")(_weights_x_input)  # w = its coefficients
+
+
+@register("random", needs="nothing", signed=False)
+def random(f, x, classes, output, batch_size, seed: int = 0):
+    """Seeded uniform [0, 1) scores: the floor every method should beat."""
+    return np.random.default_rng(seed).random(x.shape)
+
+
+# ----------------------------------------------------------------------------- noise moments
+# (registered last: "all" keeps the earlier methods' order)
+
+@register("vargrad", absolute=True, noise=True)
+def vargrad(f, x, classes, output, batch_size, samples: int = 16, noise: float = 0.1,
+            seed: int = 0):
+    """VarGrad (Adebayo et al. 2018; Hooker et al. 2019): the variance of the gradient over
+    SmoothGrad's noisy copies (same draws), in float64 (a difference of squares in float32
+    would lose it)."""
+    grads = noisy_attributions(f, x, classes, output, batch_size, "gradient", samples, noise,
+                               seed)
+    return grads.astype(np.float64).var(axis=0).astype(np.float32)
+
+
+@register("smoothgrad_sq", absolute=True, noise=True)
+def smoothgrad_sq(f, x, classes, output, batch_size, samples: int = 16, noise: float = 0.1,
+                  seed: int = 0):
+    """SmoothGrad-squared (Hooker et al. 2019): the mean of the squared gradient over
+    SmoothGrad's noisy copies (same draws), in float64."""
+    grads = noisy_attributions(f, x, classes, output, batch_size, "gradient", samples, noise,
+                               seed)
+    return np.square(grads.astype(np.float64)).mean(axis=0).astype(np.float32)

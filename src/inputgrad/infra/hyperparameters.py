@@ -23,7 +23,9 @@ def group_files(hydra_dir, experiment: str) -> dict[str, Path]:
     for entry in doc.get("defaults", []):
         if isinstance(entry, dict):
             for group, name in entry.items():
-                files[group.strip("/")] = hydra_dir / group.strip("/") / f"{name}.yaml"
+                group, _, package = group.strip("/").partition("@")
+                if not package:  # a packaged entry (attribution@attribution.method_options)
+                    files[group] = hydra_dir / group / f"{name}.yaml"  # sits inside another
     return {**files, "_experiment": exp_file}
 
 

@@ -339,6 +339,19 @@ def detection(values_in: dict, values_shifted: dict, tpr: float) -> dict[str, di
 
 # ----------------------------------------------------------------------------- grouped deletion
 
+def grouped_methods(cfg: dict) -> dict[str, dict]:
+    """{method: its options} of a grouped-deletion config: `methods` ("all" = every gradient
+    method of the registry, or names), options from `method_options` (the composed
+    attribution/methods.yaml; absent = each method's defaults)."""
+    from ...core.methods import options_of, select
+
+    try:
+        names = select(cfg["methods"], ("gradient",))
+    except ValueError as err:
+        raise ConfigError(f"grouped methods: {err}") from None
+    return {m: options_of(m, cfg.get("method_options")) for m in names}
+
+
 def ranking_score(method: str, attributions: np.ndarray) -> np.ndarray:
     """What a method ranks features by: |value| for the registry's `absolute` methods, the
     signed value (positive evidence first) otherwise. A group's score is the sum of these."""
@@ -379,9 +392,9 @@ def mnist_deletion(f, x, cfg: dict, batch_size: int) -> list[dict]:
     groupings = [("pixel", 1, np.arange(x.shape[1]))]
     groupings += [("patch", k, patch_groups(side, side, k)) for k in cfg["patch_sizes"]]
     rows = []
-    for method in cfg["methods"]:
+    for method, options in grouped_methods(cfg).items():
         score = ranking_score(method, attribute(method, f, x, target=classes, output="logit",
-                                                batch_size=batch_size))
+                                                batch_size=batch_size, **options))
         for grouping, size, groups in groupings:
             curve = deletion_curve(predict, x, classes, grouped_order(score, groups), cfg["ks"])
             rows.append({"method": method, "grouping": grouping, "group_size": size,
@@ -421,8 +434,8 @@ def text_deletion(model, ids, position, cfg: dict, batch_size: int) -> list[dict
     groupings = [("word", 1, window_groups(position, 1)),
                  ("window", cfg["window"], window_groups(position, cfg["window"]))]
     rows = []
-    for method in cfg["methods"]:
-        a = attribute(method, f, e, target=0, output="logit", batch_size=batch_size)
+    for method, options in grouped_methods(cfg).items():
+        a = attribute(method, f, e, target=0, output="logit", batch_size=batch_size, **options)
         per_word = (np.linalg.norm(a, axis=-1) if METHODS[method].absolute
                     else sign * a.sum(axis=-1))
         score = ranking_score(method, per_word)

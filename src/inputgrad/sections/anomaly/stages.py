@@ -94,7 +94,8 @@ def grouped_deletion(inputs, outputs, params) -> dict:
     grouped, imdb = cfg["grouped"], cfg["data"]["imdb"]
     metrics = {}
     start = time.perf_counter()
-    digits = grouped["mnist"]
+    options = {"method_options": grouped.get("method_options")}  # attribution/methods.yaml
+    digits = {**grouped["mnist"], **options}
     x = _mnist_test(inputs["mnist"])
     x = x.reshape(len(x), -1).astype(np.float32)
     pick = np.sort(np.random.default_rng(digits["seed"]).choice(
@@ -102,7 +103,7 @@ def grouped_deletion(inputs, outputs, params) -> dict:
     parts = [tables.deletion_table("mnist_mlp", compute.mnist_deletion(
         model_fn(_load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
     metrics["grouped_seconds_mnist_mlp"] = time.perf_counter() - start
-    text = grouped["imdb_cnn"]
+    text = {**grouped["imdb_cnn"], **options}
     if text["enabled"]:
         start = time.perf_counter()
         reviews = load_reviews(inputs["imdb_test"])

@@ -18,8 +18,8 @@ from inputgrad.infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTED = ("gradient", "gradient_x_input", "integrated_gradients", "smoothgrad")
-RANKINGS = (*ATTRIBUTED, "random")  # "random": the control, a seeded permutation per digit
+CONTROL = "random"  # the control ranking: a seeded permutation per digit
+PROVIDES = ("gradient",)  # what the checks give a method: a differentiable MNIST model
 
 
 # ----------------------------------------------------------------------------- deletion
@@ -30,32 +30,41 @@ def select_digits(n_total: int, n: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
 
 
-def method_options(cfg: dict, batch_size: int) -> dict[str, dict]:
-    """Each method's options from the `deletion` config (IG: all path points of a batch of
-    digits in one compiled call of at most `batch_size` rows)."""
-    return {
-        "gradient": {},
-        "gradient_x_input": {},
-        "integrated_gradients": {"steps": cfg["ig_steps"], "internal_batch_size": batch_size},
-        "smoothgrad": {"samples": cfg["smoothgrad_samples"], "noise": cfg["smoothgrad_noise"],
-                       "seed": cfg["smoothgrad_seed"]},
-    }
+def method_options(methods, config: dict, batch_size: int) -> dict[str, dict]:
+    """{method: options} for the configured methods ("all" or names, `core.methods.select`),
+    from the one methods config (IG: all
+    path points of a batch of digits in one compiled call of at most `batch_size` rows)."""
+    from inputgrad.core.methods import lookup, options_of, select
+
+    try:
+        methods = select(methods, PROVIDES)
+    except ValueError as err:
+        raise ConfigError(f"deletion.methods: {err}") from None
+    out = {}
+    for method in methods:
+        out[method] = options_of(method, config)
+        if lookup(method).path:
+            out[method]["internal_batch_size"] = batch_size
+    return out
 
 
-def attributions(f, x, classes, cfg: dict, output: str = "logit", batch_size: int = 256,
-                 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, float]]:
-    """({method: attribution (n, d)} of `classes`, IG's completeness gap per digit,
-    {method: seconds})."""
+def attributions(f, x, classes, methods, options: dict, output: str = "logit",
+                 batch_size: int = 256,
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray | None, dict[str, float]]:
+    """({method: attribution (n, d)} of `classes`, IG's completeness gap per digit (None
+    without IG), {method: seconds}). options: the composed methods config."""
     from inputgrad.core.methods import attribute, completeness_gap
 
     out, seconds = {}, {}
-    for method, options in method_options(cfg, batch_size).items():
+    for method, kw in method_options(methods, options, batch_size).items():
         start = time.perf_counter()
         out[method] = attribute(method, f, x, target=classes, output=output,
-                                batch_size=batch_size, **options)
+                                batch_size=batch_size, **kw)
         seconds[method] = time.perf_counter() - start
-    gap = completeness_gap(f, x, out["integrated_gradients"], classes, output,
-                           batch_size=batch_size)
+    gap = None
+    if "integrated_gradients" in out:
+        gap = completeness_gap(f, x, out["integrated_gradients"], classes, output,
+                               batch_size=batch_size)
     log.info("attributions of %d digits: %s", len(x),
              ", ".join(f"{m} {s:.2f} s" for m, s in seconds.items()))
     return out, gap, seconds
@@ -73,7 +82,7 @@ def deletion_orders(attrs: dict[str, np.ndarray], n: int, d: int,
         score = np.abs(a) if METHODS[method].absolute else a
         orders[method] = np.argsort(-score.reshape(n, d), axis=1, kind="stable")
     rng = np.random.default_rng(random_seed)
-    orders["random"] = rng.permuted(np.tile(np.arange(d), (n, 1)), axis=1)
+    orders[CONTROL] = rng.permuted(np.tile(np.arange(d), (n, 1)), axis=1)
     return orders
 
 

@@ -44,14 +44,15 @@ def attribution_deletion(inputs, outputs, params):
     """Rule attribution_deletion (one seed's model): curves (tidy CSV) and summary JSON (AOC,
     IG completeness)."""
     digits, deletion = params["cfg"]["digits"], params["cfg"]["deletion"]
+    options = params["cfg"]["method_options"]
     _, f, x, classes = _digits(inputs["model"], inputs["data"], digits)
-    attrs, gap, seconds = compute.attributions(f, x, classes, deletion, digits["output"],
-                                               digits["batch_size"])
+    attrs, gap, seconds = compute.attributions(f, x, classes, deletion["methods"], options,
+                                               digits["output"], digits["batch_size"])
     orders = compute.deletion_orders(attrs, len(x), x.shape[1], deletion["random_seed"])
     curves = compute.deletion_curves(lambda xb: softmax(f(xb).numpy()), x, classes,
                                      orders, deletion["ks"])
     table = tables.deletion_table(curves, deletion["ks"], len(x))
-    summary = tables.deletion_summary(table, gap, digits, deletion)
+    summary = tables.deletion_summary(table, gap, digits, deletion, options)
     write_csv(outputs["table"], table)
     write_json(outputs["summary"], summary)
     log.info("seed %s deletion AOC: %s", params["seed"], json.dumps(summary["aoc"]))

@@ -18,15 +18,19 @@ def deletion_table(curves: dict[str, np.ndarray], ks, n: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "k", "mean_probability", "n"])
 
 
-def deletion_summary(table: pd.DataFrame, gap: np.ndarray, digits: dict, deletion: dict) -> dict:
-    """AOC per method, IG's completeness gap and the k=0 probability, with the settings."""
+def deletion_summary(table: pd.DataFrame, gap, digits: dict, deletion: dict,
+                     options: dict) -> dict:
+    """AOC per method, IG's completeness gap (NaN without IG) and the k=0 probability, with
+    the settings. options: the composed methods config."""
     ks = deletion["ks"]
+    gap = np.full(1, np.nan) if gap is None else np.abs(gap)
     return {
         "n": int(table["n"].iloc[0]), "digits_seed": digits["seed"], "output": digits["output"],
         "ks": list(ks), "aoc": aoc_by_method(table),
-        "ig_completeness_gap": {"target": digits["output"], "steps": deletion["ig_steps"],
-                                "mean_abs": float(np.mean(np.abs(gap))),
-                                "max_abs": float(np.max(np.abs(gap)))},
+        "ig_completeness_gap": {"target": digits["output"],
+                                "steps": options["integrated_gradients"]["steps"],
+                                "mean_abs": float(np.mean(gap)),
+                                "max_abs": float(np.max(gap))},
         "mean_probability_k0": float(table.loc[table["k"] == min(ks),
                                                "mean_probability"].iloc[0]),
     }

@@ -6,7 +6,8 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .compute import RANKINGS, aoc_by_method
+from ...core.style import method_color
+from .compute import aoc_by_method
 
 
 def figure_style(style: dict):
@@ -20,12 +21,10 @@ def plot_deletion(table: pd.DataFrame, style: dict):
     fig = Figure(figsize=(style["width_in"], style["height_in"]))  # no pyplot state to close
     ax = fig.subplots()
     aoc = aoc_by_method(table)
-    present = set(table["method"])
-    methods = [m for m in RANKINGS if m in present] + sorted(present - set(RANKINGS))
-    for m in methods:
+    for m in dict.fromkeys(table["method"]):  # table order: the configured methods, then random
         g = table[table["method"] == m].sort_values("k")
         ax.plot(g["k"], g["mean_probability"], marker=style["markers"].get(m, "o"),
-                ms=style["marker_size"], lw=style["line_width"], color=style["colors"].get(m),
+                ms=style["marker_size"], lw=style["line_width"], color=method_color(m),
                 ls=style["line_styles"].get(m, "-"),
                 label=f"{m.replace('_', ' ')} (AOC {aoc[m]:.3f})")
     n = int(table["n"].iloc[0])

@@ -44,6 +44,7 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     the model-randomisation check on the first `sanity.reviews` of them."""
     import keras
 
+    from ...core.methods import METHODS
     from ...core.models import model_fn
     from ..checks.compute import reinitialised
 
@@ -62,8 +63,10 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     common = {"classes": classes, "output": attr["output"], "batch_size": attr["batch_size"],
               "oov_char": imdb["oov_char"]}
     start = time.perf_counter()
-    scores, info, seconds = compute.all_word_scores(model, ids, words, compute.TEXT_METHODS,
-                                                    attr["methods"], **common)
+    methods = compute.methods_of(attr["methods"]["cnn"], "imdb_cnn")
+    options = attr["method_options"]
+    scores, info, seconds = compute.all_word_scores(model, ids, words, methods, options,
+                                                    **common)
     fills = {"oov": imdb["oov_char"], "padding": compute.PAD_ID}
     faith = compute.faithfulness(f, ids, words, scores, compute.direction_of(classes),
                                  attr["percents"], attr["aopc_percents"],
@@ -73,11 +76,10 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     seconds["faithfulness"] = time.perf_counter() - start - sum(seconds.values())
     m = min(attr["sanity"]["reviews"], len(ids))
     randomised = reinitialised(model, attr["sanity"]["reinit_seed"])
-    checked = [k for k in compute.TEXT_METHODS if k != "random"]  # random ignores the model
+    checked = [k for k in methods if METHODS[k].needs != "nothing"]  # random: no model
     rand_scores, _, _ = compute.all_word_scores(randomised, ids[:m], words[:m], checked,
-                                                attr["methods"],
-                                                **{**common, "classes": classes[:m]})
-    sanity = compute.sanity({k: scores[k][:m] for k in checked}, rand_scores, words[:m])
+                                                options, **{**common, "classes": classes[:m]})
+    sanity = compute.sanity({k: scores[k][:m] for k in rand_scores}, rand_scores, words[:m])
     seed, name = params["seed"], "imdb_cnn"
     write_csv(outputs["csv"], tables.summary_table(name, seed, faith, info))
     write_csv(outputs["curves"], tables.curves_table(name, seed, faith, attr["percents"]))
@@ -125,14 +127,16 @@ def bow_faithfulness(inputs, outputs, params) -> dict:
     del x_train
     seconds = {"logistic_regression_fit": time.perf_counter() - start}
     f = model_fn(model)
-    direction = compute.direction_of(compute.predicted_classes(
-        compute.logits_of(f, x, attr["batch_size"])))
+    classes = compute.predicted_classes(compute.logits_of(f, x, attr["batch_size"]))
+    direction = compute.direction_of(classes)
+    weights = {"gbar": gbar[key], "logistic_regression": coef}
     scores = {}
-    for method in compute.BOW_METHODS:
+    for method in compute.methods_of(attr["methods"]["bow"], "imdb_bow_mlp"):
         t = time.perf_counter()
-        scores[method] = compute.bow_scores(method, f, x, direction, gbar[key], coef,
-                                            attr["output"], attr["batch_size"],
-                                            attr["methods"]["random"]["seed"])
+        scores[method] = compute.bow_scores(method, model, x, classes,
+                                            attr["method_options"].get(method),
+                                            weights.get(method), attr["output"],
+                                            attr["batch_size"])
         seconds[method] = time.perf_counter() - t
     t = time.perf_counter()
     faith = compute.faithfulness(f, x, words, scores, direction, attr["percents"],

@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from ...core.style import method_color
 from .compute import METRICS
 
 MODELS = {"imdb_cnn": "IMDB CNN", "imdb_bow_mlp": "bag-of-words MLP"}
@@ -24,7 +25,8 @@ def figure_style(style: dict):
 
 
 def _color(style: dict, method: str):
-    return style["colors"].get(method, "#333333")
+    """The method's colour of the one palette (`core.style`)."""
+    return method_color(method)
 
 
 def _aopc_panel(ax, seeds: pd.DataFrame, order: list[str], style: dict, title: str) -> None:
