@@ -10,6 +10,12 @@
 TEXT = CFG["text_faithfulness"]
 TEXT_CATEGORY = "Beyond the paper: text faithfulness"
 # the keys both models' faithfulness rules read; each adds its own sample size and methods
+def options_of(attribution, model):
+    """The method_options keys of the methods a model's list names (those with options)."""
+    names = attribution["methods"][model]
+    return [f"method_options.{m}" for m in names if m in attribution["method_options"]]
+
+
 TEXT_SHARED = ("output", "batch_size", "sample.seed", "sample.min_words", "percents",
                "aopc_percents", "agreement.top_percent")
 
@@ -42,7 +48,7 @@ rule text_faithfulness:
     params:
         cfg={
             "attribution": pick(TEXT["attribution"], *TEXT_SHARED, "sample.cnn_reviews",
-                                "removals", "methods", "sanity"),
+                                "removals", "methods.cnn", "method_options", "sanity"),
             "data": TEXT["data"],
         },
         seed=seed_of,
@@ -79,7 +85,8 @@ rule bow_faithfulness:
     params:
         cfg={
             "attribution": pick(TEXT["attribution"], *TEXT_SHARED, "sample.bow_reviews",
-                                "methods.random", "bow_gbar", "logistic_regression"),
+                                "methods.bow", "bow_gbar", "logistic_regression",
+                                *options_of(TEXT["attribution"], "bow")),
             "data": TEXT["data"],
         },
         seed=seed_of,
