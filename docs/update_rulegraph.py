@@ -1,7 +1,7 @@
-"""Regenerate the rule graph in README.md from the workflow itself.
+"""Regenerate the rule graph in docs/dag.md from the workflow itself.
 
-    python docs/update_rulegraph.py          # rewrite the block in README.md
-    python docs/update_rulegraph.py --check  # exit 1 if README.md is out of date
+    python docs/update_rulegraph.py          # rewrite the block in docs/dag.md
+    python docs/update_rulegraph.py --check  # exit 1 if docs/dag.md is out of date
 
 The block is Snakemake's own `--rulegraph mermaid-js` output, which GitHub renders as a picture.
 """
@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "dag.md"
 START, END = "<!-- rulegraph:start -->", "<!-- rulegraph:end -->"
 
 
@@ -43,18 +44,18 @@ def block() -> str:
 
 
 def main() -> int:
-    readme = (ROOT / "README.md").read_text()
+    readme = PAGE.read_text()
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
     if not pattern.search(readme):
-        print(f"README.md lacks the {START} ... {END} markers", file=sys.stderr)
+        print(f"{PAGE} lacks the {START} ... {END} markers", file=sys.stderr)
         return 2
     updated = pattern.sub(lambda _: block(), readme)
     if "--check" in sys.argv:
         if updated != readme:
-            print("README.md rule graph is out of date: run python docs/update_rulegraph.py")
+            print("docs/dag.md rule graph is out of date: run python docs/update_rulegraph.py")
             return 1
         return 0
-    (ROOT / "README.md").write_text(updated)
+    PAGE.write_text(updated)
     return 0
 
 

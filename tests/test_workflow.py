@@ -53,7 +53,7 @@ def test_lint_is_clean(tmp_path):
     assert "Lints for" not in out
 
 
-def test_readme_rulegraph_is_current():
+def test_dag_page_rulegraph_is_current():
     import subprocess
     import sys
 

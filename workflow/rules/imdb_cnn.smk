@@ -24,7 +24,7 @@ rule train_imdb_cnn:
         bench("train_imdb_cnn", "seed{seed}")
     wildcard_constraints:
         seed=r"\d+",
-    # the longest jobs first, so no long job is left for the end (see README, cost)
+    # the longest jobs first, so no long job is left for the end (docs/timing.md)
     priority: 3
     conda:
         ENV
