@@ -48,13 +48,14 @@ def f():
 
 
 def test_registry():
-    assert set(methods.METHODS) == {"gradient", "gradient_x_input", "integrated_gradients",
-                                    "smoothgrad"}
+    assert set(methods.METHODS) == {
+        "gradient", "gradient_x_input", "integrated_gradients", "smoothgrad", "vargrad",
+        "smoothgrad_sq", "occlusion", "lime", "gbar", "logistic_regression", "random"}
     assert methods.METHODS["gradient"].absolute and methods.METHODS["smoothgrad"].absolute
     assert not methods.METHODS["gradient_x_input"].absolute
     assert methods.METHODS["integrated_gradients"].path
-    with pytest.raises(ValueError, match="unknown attribution method 'lime'"):
-        methods.attribute("lime", None, X)
+    with pytest.raises(ValueError, match="unknown attribution method 'shap'"):
+        methods.attribute("shap", None, X)
 
 
 @pytest.mark.parametrize("target", [0, 2])

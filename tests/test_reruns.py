@@ -17,7 +17,6 @@ from test_mlflow_and_reruns import dry_run, edited_copy
 from workflow_utils import ROOT, snakemake
 
 
-
 def setting(dotted: str, value):
     """An edit of a loaded YAML document: the key at the dotted path becomes `value`."""
     def edit(doc):

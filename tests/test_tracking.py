@@ -225,32 +225,16 @@ def write_reviews(path: Path, ids: list[list[int]], labels: list[int]) -> None:
              rating=np.full(len(ids), 7), label=np.asarray(labels, np.int64))
 
 
-def test_example_rows_are_built_as_the_training_stages_build_their_inputs(tmp_path):
+def test_input_example_is_spread_over_the_test_split():
+    """The rows a training stage saves as its model's MLflow input example: evenly spread, so
+    both labels of the label-sorted IMDB test split appear."""
     import numpy as np
 
-    from inputgrad.data.arrays import load_reviews, pad_reviews
-    from inputgrad.infra.tracking import example_rows
-    from inputgrad.sections.imdb_bow.compute import bag_of_words
+    from inputgrad.core.train import input_example
 
-    digits = np.random.default_rng(0).random((9, 28, 28)).astype(np.float32)
-    np.savez(tmp_path / "mnist.npz", x_test=digits, y_test=np.arange(9))
-    x = example_rows({"input": "data", "encoding": "array", "rows": 3},
-                     {"data": str(tmp_path / "mnist.npz")}, (None, 784))
-    np.testing.assert_array_equal(x, digits[[0, 4, 8]].reshape(3, 784))  # spread over the file
-
-    ids = [[5, 6, 7], [8, 2, 9, 9, 40], [4], [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]]
-    write_reviews(tmp_path / "test.npz", ids, [1, 1, 0, 0])
-    inputs = {"test": str(tmp_path / "test.npz")}
-    padded = example_rows({"input": "test", "encoding": "padded", "rows": 4, "start_char": 1},
-                          inputs, (None, 8))
-    np.testing.assert_array_equal(padded, pad_reviews(load_reviews(inputs["test"]), 8, 1)[0])
-    assert padded[0].tolist() == [0, 0, 0, 0, 1, 5, 6, 7]
-    bow = example_rows({"input": "test", "encoding": "bag_of_words", "rows": 2,
-                        "index_from": 3}, inputs, (None, 30))
-    flat, offsets = np.concatenate([ids[0], ids[3]]), np.array([0, 3, 14])
-    np.testing.assert_array_equal(bow, bag_of_words(flat, offsets, 30, 3))
-    with pytest.raises(ValueError, match="encoding 'pixels'"):
-        example_rows({"input": "test", "encoding": "pixels"}, inputs, (None, 8))
+    x = np.arange(9 * 4, dtype=np.float32).reshape(9, 4)
+    np.testing.assert_array_equal(input_example(x, rows=3), x[[0, 4, 8]])
+    assert input_example(x[:2], rows=5).shape == (2, 4)
 
 
 def keras_training(tmp_path: Path, kind: str, folder: str = "seed0") -> dict:
@@ -266,17 +250,19 @@ def keras_training(tmp_path: Path, kind: str, folder: str = "seed0") -> dict:
         model = build({"name": "mnist_logreg"})
         np.savez(tmp_path / "mnist.npz", x_test=rng.random((20, 28, 28), dtype=np.float32),
                  y_test=np.arange(20) % 10)
-        inputs, example = {"data": str(tmp_path / "mnist.npz")}, {"input": "data",
-                                                                  "encoding": "array"}
+        inputs = {"data": str(tmp_path / "mnist.npz")}
+        example = rng.random((5, 784), dtype=np.float32)
     else:
         model = build({"name": "imdb_cnn", "num_words": 60, "maxlen": 12, "embedding_dim": 4,
                        "filters": 5, "hidden": 6})
         ids = [rng.integers(3, 60, size=n).tolist() for n in (3, 20, 7, 9, 15, 4)]
         write_reviews(tmp_path / "test.npz", ids, [1, 1, 1, 0, 0, 0])
-        inputs, example = {"test": str(tmp_path / "test.npz")}, {"input": "test",
-                                                                 "encoding": "padded"}
+        inputs = {"test": str(tmp_path / "test.npz")}
+        example = np.stack([np.pad(np.asarray(v[:12]), (12 - len(v[:12]), 0)) for v in ids[:5]])
     model.save(out["model"])
-    declared = {"output": "model", "name": "model", "example": {**example, "rows": 5},
+    out["example"] = str(tmp_path / folder / "input_example.npy")
+    np.save(out["example"], example)
+    declared = {"output": "model", "name": "model", "example": "example",
                 "registered_name": None, "alias": "seed0"}
     return {"model": model, "inputs": inputs, "outputs": out, "declared": declared}
 

@@ -101,19 +101,11 @@ def track(artifacts, runs="run_id", configs=()):
 
 def track_training(model=None):
     """Tracking of a training rule: one new run per model and seed (wildcards.model if None),
-    and the model as an MLflow Model, its input example read from the rule input named here
-    (registered as inputgrad-<model> if tracking.register_models)."""
-    examples = {  # model -> (input name, encoding), as the training stage builds its inputs
-        "mnist_mlp": ("data", "array"),
-        "mnist_logreg": ("data", "array"),
-        "imdb_cnn": ("test", "padded"),
-        "imdb_bow_mlp": ("test", "bag_of_words"),
-    }
+    and the model as an MLflow Model with the input example its training saved (output
+    `example`), registered as inputgrad-<model> if tracking.register_models."""
 
     def declare(wildcards):
         name = model or wildcards.model
-        rule_input, encoding = examples[name]
-        imdb = CFG[name].get("data", {}).get("imdb", {})
         return {
             "tracking": STORE,
             "run": {
@@ -124,13 +116,7 @@ def track_training(model=None):
             "model": {
                 "output": "model",
                 "name": "model",
-                "example": {
-                    "input": rule_input,
-                    "encoding": encoding,
-                    "rows": 5,
-                    "start_char": imdb.get("start_char", 1),
-                    "index_from": imdb.get("index_from", 3),
-                },
+                "example": "example",
                 "registered_name": f"inputgrad-{name}" if TRACKING["register_models"] else None,
                 "alias": f"seed{wildcards.seed}",
             },

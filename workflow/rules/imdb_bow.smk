@@ -18,6 +18,7 @@ rule train_imdb_bow_mlp:
         history=results("models/imdb_bow_mlp/seed{seed}/history.csv"),
         run_id=results("models/imdb_bow_mlp/seed{seed}/run_id.txt"),
         config=results("models/imdb_bow_mlp/seed{seed}/config.yaml"),
+        example=results("models/imdb_bow_mlp/seed{seed}/input_example.npy"),
     log:
         logs("train_imdb_bow_mlp", "seed{seed}"),
     benchmark:

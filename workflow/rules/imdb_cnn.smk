@@ -18,6 +18,7 @@ rule train_imdb_cnn:
         history=results("models/imdb_cnn/seed{seed}/history.csv"),
         run_id=results("models/imdb_cnn/seed{seed}/run_id.txt"),
         config=results("models/imdb_cnn/seed{seed}/config.yaml"),
+        example=results("models/imdb_cnn/seed{seed}/input_example.npy"),
     log:
         logs("train_imdb_cnn", "seed{seed}"),
     benchmark:

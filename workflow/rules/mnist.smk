@@ -16,6 +16,7 @@ rule train_mnist:
         history=results("models/{model}/seed{seed}/history.csv"),
         run_id=results("models/{model}/seed{seed}/run_id.txt"),
         config=results("models/{model}/seed{seed}/config.yaml"),
+        example=results("models/{model}/seed{seed}/input_example.npy"),
     log:
         logs("train_mnist", "{model}/seed{seed}"),
     benchmark:

@@ -122,3 +122,13 @@ def split_embedding(model: keras.Model):
         return head(e, training=False)
 
     return embed, f
+
+
+def reinitialised(model, seed: int):
+    """Same architecture, fresh weights from its initialisers (seeded)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model)
+    clone.build(model.input_shape)
+    return clone

@@ -136,8 +136,8 @@ def train_stage(data: dict, outputs: dict, params: dict) -> dict:
     (.csv); "run_id" is written by the tracking path. Returns the metrics to log (the test
     metrics, plus train_seconds, which stays out of metrics.json: no clock in result files).
     """
+    from ..infra.io import save_npy, write_yaml
     from .models import build
-    from ..infra.io import write_yaml
     from .seeding import seed_everything
 
     cfg, seed = params["cfg"], int(params["seed"])
@@ -145,9 +145,18 @@ def train_stage(data: dict, outputs: dict, params: dict) -> dict:
     model = build(cfg["model"])
     result = fit(model, data, {**cfg["train"], **params.get("execution", {})})
     save_outputs(model, result, outputs)
+    if "example" in outputs:  # MLflow's input example, as the model saw its test inputs
+        save_npy(outputs["example"], input_example(data["x_test"]))
     if "config" in outputs:  # the resolved config beside the model: what made it
         write_yaml(outputs["config"], {**cfg, "seed": seed})
     return result["metrics"]
+
+
+def input_example(x, rows: int = 5) -> np.ndarray:
+    """`rows` test inputs spread evenly over the split (the IMDB test split is sorted by
+    label, so both labels appear): the logged model's input example and signature."""
+    pick = np.linspace(0, len(x) - 1, min(rows, len(x))).round().astype(int)
+    return np.asarray(x)[pick]
 
 
 def save_outputs(model: keras.Model, result: dict, outputs: dict) -> None:

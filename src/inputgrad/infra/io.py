@@ -59,6 +59,11 @@ def save_npz(path, arrays: dict[str, np.ndarray], compressed: bool = False) -> N
         (np.savez_compressed if compressed else np.savez)(fh, **arrays)
 
 
+def save_npy(path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, array)
+
+
 def load_npz(path) -> dict[str, np.ndarray]:
     with np.load(path) as f:
         return {k: f[k] for k in f.files}

@@ -18,10 +18,9 @@ MLflow Model of a training run ("model": {"output", "name", "example", "register
 run's model `name` ("model": `mlflow.pyfunc.load_model("runs:/<run id>/model")`; the plain
 .keras file stays beside it as the artifact model/model.keras), with a signature inferred from
 a few real input rows and the model's outputs on them (logits), and those rows as its input
-example. `example` says where the rows come from: {"input": a rule input, "encoding": "array"
-(rows of an npz array, reshaped to the model's input), "padded" (prepared IMDB reviews as
-padded word ids) or "bag_of_words" (the same reviews as binary word vectors), "rows": how many,
-plus the encoding's options}. With `registered_name` the model also becomes a version of that
+example. `example` names the output (.npy) where the training stage saved those rows, encoded
+as the model saw its test inputs (`core.train.input_example`), so tracking needs to know no
+encoding. With `registered_name` the model also becomes a version of that
 registered model, tagged with the run's tags and pointed at by `alias` (e.g.
 `models:/inputgrad-imdb_cnn@seed0`).
 
@@ -55,7 +54,7 @@ from .errors import ConfigError
 from .io import write_text
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 # The experiment tag the MLflow UI reads to choose its view (its values are in the UI's code:
 # "custom_model_development" = model training, "genai_development" = GenAI).
@@ -322,41 +321,6 @@ def _keras_requirements() -> list[str]:
     return pins
 
 
-def example_rows(spec: dict, inputs: dict, input_shape) -> np.ndarray:
-    """A few real input rows for a model with input shape `input_shape` ((None, ...)), read
-    from the rule input `spec["input"]` as `spec["encoding"]` says (see the module docstring).
-    Rows are spread evenly over the file (both labels of the IMDB test split, which is sorted
-    by label), and built with the functions the training stages use."""
-    import numpy as np
-
-    path, rows = inputs[spec["input"]], int(spec.get("rows", 5))
-    encoding = spec["encoding"]
-    if encoding == "array":
-        with np.load(path) as arrays:
-            x = arrays[spec.get("array", "x_test")]
-            pick = np.linspace(0, len(x) - 1, min(rows, len(x))).round().astype(int)
-            x = x[pick]
-        return x.reshape(len(x), *input_shape[1:])
-    from ..data.arrays import Reviews, load_reviews
-
-    reviews = load_reviews(path)
-    pick = np.linspace(0, len(reviews) - 1, min(rows, len(reviews))).round().astype(int)
-    ids = [reviews.ids(i) for i in pick]
-    offsets = np.concatenate([[0], np.cumsum([len(v) for v in ids])])
-    flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
-    if encoding == "padded":
-        from ..data.arrays import pad_reviews
-
-        subset = Reviews(flat, np.zeros_like(flat), offsets, reviews.review_id[pick],
-                         reviews.rating[pick], reviews.label[pick])
-        return pad_reviews(subset, int(input_shape[1]), int(spec.get("start_char", 1)))[0]
-    if encoding == "bag_of_words":
-        from ..sections.imdb_bow.compute import bag_of_words
-
-        return bag_of_words(flat, offsets, int(input_shape[1]), int(spec.get("index_from", 3)))
-    raise ValueError(f"unknown input-example encoding {encoding!r}")
-
-
 def read_id(path) -> str:
     return Path(path).read_text().strip()
 
@@ -412,9 +376,10 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
 def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, tags) -> None:
     """The saved Keras model of a training rule as an MLflow Model (see the module docstring)."""
     import keras
+    import numpy as np
 
     model = keras.models.load_model(outputs[declared.get("output", "model")], compile=False)
-    example = example_rows(declared["example"], inputs, model.input_shape)
+    example = np.load(outputs[declared["example"]])
     example = example.astype(model.inputs[0].dtype)  # the signature's dtype is the model's
     tracker.log_keras_model(run_id, model, example, name=declared.get("name", "model"),
                             registered_name=declared.get("registered_name"),

@@ -29,12 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...core.deletion import delete_top
 from ...core.groups import grouped_order, patch_groups, window_groups
 from ...core.stats import rankdata, sigmoid, softmax
 from ...data.arrays import Reviews, pad_reviews
+from ...data.encodings import bag_of_words
 from ...infra.errors import ConfigError
-from ..checks.compute import delete_top
-from ..imdb_bow.compute import bag_of_words
 
 # detector -> sign: anomaly score = sign * raw value (higher = more anomalous)
 SIGNS = {"msp": -1.0, "gradnorm": -1.0, "gradient_logprob": 1.0, "gradient_logit": 1.0}

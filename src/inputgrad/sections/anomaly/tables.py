@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...core.deletion import area_over_curve
 from ...core.stats import seed_summary
 from ...infra.errors import DataError
-from ..checks.compute import area_over_curve
 from .compute import DETECTORS, SETS
 
 ANOMALY_COLUMNS = ["model", "detector", "shifted_set", "synthetic", "auroc", "fpr95", "n_in",

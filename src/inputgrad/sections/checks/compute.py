@@ -13,6 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from inputgrad.core.deletion import area_over_curve, delete_top  # noqa: F401
+from inputgrad.core.models import reinitialised  # noqa: F401
 from inputgrad.core.stats import spearman_rows
 from inputgrad.infra.errors import ConfigError
 
@@ -86,14 +88,6 @@ def deletion_orders(attrs: dict[str, np.ndarray], n: int, d: int,
     return orders
 
 
-def delete_top(x, order, k: int, value: float = 0.0) -> np.ndarray:
-    """Copy of x (n, d) with, in each row, the pixels order[:, :k] set to `value`."""
-    x = np.array(x, copy=True)
-    if k > 0:
-        np.put_along_axis(x, order[:, :k], value, axis=1)
-    return x
-
-
 def deletion_curves(predict_proba, x, classes, orders: dict[str, np.ndarray],
                     ks) -> dict[str, np.ndarray]:
     """{method: mean probability of `classes` after deleting the top-k pixels, one per k}.
@@ -108,19 +102,6 @@ def deletion_curves(predict_proba, x, classes, orders: dict[str, np.ndarray],
             for method, order in orders.items()}
 
 
-def area_over_curve(ks, probs) -> float:
-    """Mean drop of the probability below its k=0 value over the k range (trapezoid rule):
-    (1 / (k_max - k_min)) * ∫ (p(k_min) - p(k)) dk. Larger = the ranking finds what matters."""
-    ks = np.asarray(ks, np.float64)
-    probs = np.asarray(probs, np.float64)
-    order = np.argsort(ks)
-    ks, probs = ks[order], probs[order]
-    if len(ks) < 2 or ks[-1] == ks[0]:
-        return float("nan")
-    drop = probs[0] - probs
-    return float(np.sum((drop[1:] + drop[:-1]) * np.diff(ks)) / 2 / (ks[-1] - ks[0]))
-
-
 def aoc_by_method(table: pd.DataFrame) -> dict[str, float]:
     """{method: area over its curve} from the tidy deletion table, in table order."""
     return {m: area_over_curve(g["k"], g["mean_probability"])
@@ -128,16 +109,6 @@ def aoc_by_method(table: pd.DataFrame) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- sanity
-
-def reinitialised(model, seed: int):
-    """Same architecture, fresh weights from its initialisers (seeded)."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    clone = keras.models.clone_model(model)
-    clone.build(model.input_shape)
-    return clone
-
 
 def randomisation_check(f_trained, f_random, x, classes, output: str = "logit",
                         batch_size: int = 256) -> dict:

@@ -11,12 +11,10 @@ import numpy as np
 import pandas as pd
 
 from ...core.stats import probability_scale, spearman
-from ...data.arrays import Reviews
-from ...infra.errors import ConfigError
+from ...data.encodings import RESERVED_NAMES, bag_of_words, reserved_ids, reviews_bow, word_names  # noqa: F401  (shared: data.encodings)
 
 log = logging.getLogger(__name__)
 
-RESERVED_NAMES = {0: "<pad>", 1: "<start>", 2: "<oov>"}
 # ḡ variants: which split it is averaged over, and the differentiated output.
 GBARS = ("test_probability", "test_logit", "train_probability", "train_logit")
 # the variants whose per-review scores x·ḡ the linear rules use
@@ -24,58 +22,6 @@ SCORED = ("test_probability", "test_logit", "train_probability")
 
 
 # ---------------------------------------------------------------- bag of words
-
-def reserved_ids(index_from: int) -> np.ndarray:
-    """Ids that are not words: 0 .. index_from (padding, start, OOV, and unused id index_from
-    since word ranks start at 1)."""
-    return np.arange(index_from + 1)
-
-
-def bag_of_words(word_ids: np.ndarray, offsets: np.ndarray, vocab_size: int,
-                 index_from: int = 3) -> np.ndarray:
-    """Binary (n, V) float32 matrix: x[i, j] = 1 iff word id j occurs in review i.
-
-    word_ids/offsets are the flat layout of `data.arrays.Reviews`. Ids >= V (outside a
-    dictionary smaller than the prepared one) and the reserved ids 0..index_from are dropped.
-    """
-    word_ids = np.asarray(word_ids)
-    offsets = np.asarray(offsets)
-    n = len(offsets) - 1
-    rows = np.repeat(np.arange(n), np.diff(offsets))
-    keep = (word_ids > index_from) & (word_ids < vocab_size)
-    x = np.zeros((n, vocab_size), dtype=np.float32)
-    x[rows[keep], word_ids[keep]] = 1.0  # duplicates set the same 1: binary by construction
-    return x
-
-
-def reviews_bow(reviews: Reviews, vocab_size: int,
-                imdb_cfg: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) for one split; checks that the dictionary fits the prepared ids."""
-    if vocab_size > imdb_cfg["num_words"]:
-        raise ConfigError(
-            f"model.vocab_size={vocab_size} exceeds data.imdb.num_words="
-            f"{imdb_cfg['num_words']}: the prepared word ids stop at num_words (rarer words "
-            "are already OOV)")
-    if vocab_size <= imdb_cfg["index_from"] + 1:
-        raise ConfigError(f"model.vocab_size={vocab_size} leaves no word after the reserved "
-                          f"ids 0..{imdb_cfg['index_from']}")
-    x = bag_of_words(reviews.word_ids, reviews.offsets, vocab_size, imdb_cfg["index_from"])
-    return x, reviews.label.astype(np.float32)
-
-
-def word_names(word_index: dict[str, int], vocab_size: int, index_from: int = 3) -> list[str]:
-    """names[j] = the word with id j (id = rank + index_from) in the Keras word index;
-    reserved ids get <...> names, ids without a word in the index (tiny dictionaries) an
-    empty string."""
-    names = [""] * vocab_size
-    for word, rank in word_index.items():
-        wid = rank + index_from
-        if wid < vocab_size:
-            names[wid] = word
-    for wid in reserved_ids(index_from):
-        names[wid] = RESERVED_NAMES.get(int(wid), "<unused>")
-    return names
-
 
 def eligible_words(names: list[str], x_train: np.ndarray, index_from: int) -> np.ndarray:
     """The words that can be ranked: not reserved, present in the word index, and seen in at

@@ -27,12 +27,12 @@ import numpy as np
 
 from ...core.stats import probability_scale, sigmoid
 from ...data.arrays import Reviews, load_reviews, pad_reviews
+from ...data.encodings import OOV_MARK, display_tokens  # noqa: F401  (shared)
 from ...data.prepare import tokenize
 from ...infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-OOV_MARK = "[{}]"  # out-of-vocabulary tokens (the model sees only oov_char) are shown as [word]
 TARGETS = ("probability", "logit")
 
 
@@ -192,13 +192,6 @@ def find_phrase(tokens: list[str], phrase: list[str]) -> list[int]:
     """Token indices where `phrase` (a token list) starts in `tokens`."""
     k = len(phrase)
     return [i for i in range(len(tokens) - k + 1) if tokens[i:i + k] == phrase]
-
-
-def display_tokens(reviews: Reviews, i: int, vocab: list[str], oov_char: int) -> list[str]:
-    """The review's own words, out-of-vocabulary ones marked as OOV_MARK."""
-    words = reviews.tokens(i, vocab)
-    oov = reviews.ids(i) == oov_char
-    return [OOV_MARK.format(w) if o else w for w, o in zip(words, oov, strict=True)]
 
 
 def select_reviews(reviews: Reviews, vocab: list[str], phrases: list[str], n_random: int,

@@ -23,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from ...core.stats import softmax
+from ...data.encodings import flatten  # noqa: F401  (shared: data.encodings)
 from ...infra.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,6 @@ log = logging.getLogger(__name__)
 
 TARGETS = ("probability", "logit")
 IMAGE_SHAPE = (28, 28)
-
-
-def flatten(x: np.ndarray) -> np.ndarray:
-    """(n, 28, 28) pixels in [0, 1] -> (n, 784) float32, row-major (pixel j = (j // 28, j % 28))."""
-    x = np.asarray(x)
-    if x.ndim < 2:
-        raise ValueError(f"MNIST images must be (n, 28, 28) or (n, 784), got shape {x.shape}")
-    return x.reshape(len(x), -1).astype(np.float32, copy=False)
 
 
 def load_data(path) -> dict[str, np.ndarray]:

@@ -32,7 +32,7 @@ def _load_model(path):
 
 def _mnist_test(path, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded sample of the test digits: (x (n, 784) float32 in [0, 1], labels (n,))."""
-    from ..mnist.compute import flatten
+    from ...data.encodings import flatten
 
     with np.load(path) as arrays:
         missing = {"x_test", "y_test"} - set(arrays.files)
@@ -54,7 +54,7 @@ def _review_sample(path, n: int, seed: int) -> Reviews:
 def _bow_inputs(model, reviews: Reviews, imdb: dict) -> tuple[np.ndarray, np.ndarray]:
     """(x, eligible): the reviews' binary bag of words for the model's dictionary, and the word
     ids a flip may touch (real words: not the reserved ids 0..index_from)."""
-    from ..imdb_bow.compute import reviews_bow
+    from ...data.encodings import reviews_bow
 
     vocab = int(model.input_shape[-1])
     x, _ = reviews_bow(reviews, vocab, imdb)
@@ -166,8 +166,7 @@ def bow_word_flips(inputs, outputs, params):
 def cnn_word_substitutions(inputs, outputs, params):
     """Rule cnn_word_substitutions (one seed): HotFlip-style vs random word substitutions on
     the CNN (success curves CSV, Markdown with example reviews, summary JSON)."""
-    from ..imdb_bow.compute import word_names
-    from ..imdb_cnn.compute import display_tokens
+    from ...data.encodings import display_tokens, word_names
 
     cfg = params["cfg"]["attribution"]
     subs_cfg = cfg["word_substitutions"]

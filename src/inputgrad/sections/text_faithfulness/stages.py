@@ -45,8 +45,7 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     import keras
 
     from ...core.methods import METHODS
-    from ...core.models import model_fn
-    from ..checks.compute import reinitialised
+    from ...core.models import model_fn, reinitialised
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
     _check(attr)
@@ -102,7 +101,7 @@ def bow_faithfulness(inputs, outputs, params) -> dict:
     import keras
 
     from ...core.models import model_fn
-    from ..imdb_bow.compute import reviews_bow
+    from ...data.encodings import reviews_bow
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
     compute.check_percents(attr["percents"], attr["aopc_percents"])
