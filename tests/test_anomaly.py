@@ -428,8 +428,10 @@ def run_seed(base, files, seed, out):
                                                      "imdb_bow_mlp")}
     outputs = {"anomaly": out / f"seed{seed}" / "gradient_anomaly.csv",
                "deletion": out / f"seed{seed}" / "grouped_deletion.csv"}
+    kinds = {"mnist_mlp": "pixels", "mnist_logreg": "pixels", "imdb_cnn": "token_ids",
+             "imdb_bow_mlp": "bag_of_words"}  # config.yaml `models`
     m1 = stages.gradient_anomaly({**models, **data}, {"table": outputs["anomaly"]},
-                                 {"cfg": STAGE_CFG, "seed": seed})
+                                 {"cfg": STAGE_CFG, "models": kinds, "seed": seed})
     m2 = stages.grouped_deletion({**models, **data}, {"table": outputs["deletion"]},
                                  {"cfg": STAGE_CFG, "seed": seed})
     return outputs, {**m1, **m2}

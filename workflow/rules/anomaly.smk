@@ -9,18 +9,8 @@ ANOMALY_CATEGORY = "Beyond the paper: anomaly detection, grouped attributions"
 
 rule gradient_anomaly:
     input:
-        mnist_mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
-        mnist_logreg=expand(
-            rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True
-        )[0],
-        imdb_cnn=rules.train_imdb_cnn.output.model,
-        imdb_bow_mlp=rules.train_imdb_bow_mlp.output.model,
-        # the four models' runs of this seed (order of MODELS)
-        run_id=[
-            *expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, allow_missing=True),
-            rules.train_imdb_cnn.output.run_id,
-            rules.train_imdb_bow_mlp.output.run_id,
-        ],
+        unpack(model_files("gradient_anomaly")),  # one input per scored model, named after it
+        run_id=run_ids("gradient_anomaly"),
         mnist=rules.prepare_mnist.output.data,
         imdb_test=rules.prepare_imdb.output.test,
     output:
@@ -41,6 +31,7 @@ rule gradient_anomaly:
         **resources_of("gradient_anomaly"),
     params:
         cfg={"anomaly": ANOMALY["attribution"]["anomaly"], "data": ANOMALY["data"]},
+        models=scored("gradient_anomaly"),
         seed=seed_of,
         track=track("anomaly", configs=("cfg",)),
     script:
@@ -49,8 +40,8 @@ rule gradient_anomaly:
 
 rule grouped_deletion:
     input:
-        mnist_mlp=rules.gradient_anomaly.input.mnist_mlp,
-        imdb_cnn=rules.gradient_anomaly.input.imdb_cnn,
+        mnist_mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
+        imdb_cnn=rules.train_imdb_cnn.output.model,
         run_id=[
             expand(rules.train_mnist.output.run_id, model="mnist_mlp", allow_missing=True)[0],
             rules.train_imdb_cnn.output.run_id,
@@ -85,7 +76,7 @@ rule anomaly_seeds:
     input:
         anomaly=expand(rules.gradient_anomaly.output.table, seed=SEEDS),
         deletion=expand(rules.grouped_deletion.output.table, seed=SEEDS),
-        run_id=expand(rules.gradient_anomaly.input.run_id, seed=PAPER_SEED),
+        run_id=run_ids("gradient_anomaly", PAPER_SEED),
     output:
         csv=report(
             results("tables/anomaly_seeds.csv"),

@@ -1,5 +1,6 @@
 # The single home of workflow Python: config validation, Hydra composition, the model list,
 # tracking declarations and target lists. Rule files only use what is defined here.
+import types
 from pathlib import Path
 
 import yaml
@@ -16,8 +17,10 @@ ROOT = Path(workflow.basedir)  # the repository: config/hydra and the claims fil
 HYDRA_DIR = str(ROOT / config["hydra_dir"])
 CLAIMS = str(ROOT / "config" / "paper_claims.yaml")
 ENV = "../../environment.yml"
-MODELS = ["mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp"]  # = experiment names
-MNIST_MODELS = [m for m in MODELS if m.startswith("mnist_")]
+# the models and which evaluations score them are data: config.yaml `models`, `evaluations`
+MODELS = list(config["models"])  # = experiment names
+PIXEL_MODELS = [m for m in MODELS if config["models"][m] == "pixels"]  # trained by train_mnist
+MNIST_MODELS = ["mnist_mlp", "mnist_logreg"]  # paper 5.3 compares these two
 SEEDS = config["seeds"]
 PAPER_SEED = SEEDS[0]  # the seed of every single-seed paper table and figure
 RAW_FILES = ["mnist.npz", "imdb_word_index.json", "aclImdb_v1.tar.gz"]
@@ -123,6 +126,48 @@ def track_training(model=None):
         }
 
     return declare
+
+
+def check_evaluations():
+    """Every evaluation names trained models, of an input it can read."""
+    needs = {"fgsm_robustness": ("pixels",)}  # an attack on continuous inputs
+    for evaluation, names in config["evaluations"].items():
+        for name in names:
+            if name not in config["models"]:
+                raise ConfigError(f"config key 'evaluations.{evaluation}': {name!r} is not "
+                                  f"one of `models` ({', '.join(MODELS)})")
+            kinds = needs.get(evaluation)
+            if kinds and config["models"][name] not in kinds:
+                raise ConfigError(f"config key 'evaluations.{evaluation}': {name!r} reads "
+                                  f"{config['models'][name]}; {evaluation} needs {' or '.join(kinds)}")
+
+
+check_evaluations()
+
+
+def scored(evaluation):
+    """{model: its input} of the models an evaluation scores, in config order."""
+    return {m: config["models"][m] for m in config["evaluations"][evaluation]}
+
+
+def model_files(evaluation, what="model.keras"):
+    """Input function: {model: its trained file of the job's seed} for an evaluation (every
+    training rule writes models/<model>/seed<N>/); with unpack(), one named input per model."""
+
+    def files(wildcards):
+        return {m: results(f"models/{m}/seed{wildcards.seed}/{what}")
+                for m in config["evaluations"][evaluation]}
+
+    return files
+
+
+def run_ids(evaluation, seed=None):
+    """The run-id files of an evaluation's models: of one `seed`, or (an input function) of
+    the job's seed (see model_files)."""
+    files = model_files(evaluation, "run_id.txt")
+    if seed is not None:
+        return list(files(types.SimpleNamespace(seed=seed)).values())
+    return lambda wildcards: list(files(wildcards).values())
 
 
 def seed_of(wildcards):

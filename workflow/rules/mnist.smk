@@ -22,7 +22,7 @@ rule train_mnist:
     benchmark:
         bench("train_mnist", "{model}/seed{seed}")
     wildcard_constraints:
-        model="|".join(MNIST_MODELS),
+        model="|".join(PIXEL_MODELS),
         seed=r"\d+",
     priority: 2
     conda:
@@ -50,7 +50,7 @@ rule mnist_jacobian:
     benchmark:
         bench("mnist_jacobian", "{model}/seed{seed}")
     wildcard_constraints:
-        model="|".join(MNIST_MODELS),
+        model="|".join(PIXEL_MODELS),
         seed=r"\d+",
     conda:
         ENV

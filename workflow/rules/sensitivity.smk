@@ -11,14 +11,8 @@ SENS_CATEGORY = "Beyond the paper: sensitivity"
 
 rule taylor_validity:
     input:
-        mnist_mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
-        mnist_logreg=expand(
-            rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True
-        )[0],
-        imdb_bow_mlp=rules.train_imdb_bow_mlp.output.model,
-        imdb_cnn=rules.train_imdb_cnn.output.model,
-        run_id=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, allow_missing=True)
-        + [rules.train_imdb_bow_mlp.output.run_id, rules.train_imdb_cnn.output.run_id],
+        unpack(model_files("taylor_validity")),  # one input per scored model, named after it
+        run_id=run_ids("taylor_validity"),
         mnist=rules.prepare_mnist.output.data,
         test=rules.prepare_imdb.output.test,
     output:
@@ -43,6 +37,7 @@ rule taylor_validity:
             "attribution": {k: SENS_ATTR[k] for k in ("batch_size", "taylor")},
             "data": SENS["data"],
         },
+        models=scored("taylor_validity"),
         seed=seed_of,
         track=track("sensitivity", configs=("cfg",)),
     script:
@@ -51,9 +46,8 @@ rule taylor_validity:
 
 rule fgsm_robustness:
     input:
-        mnist_mlp=rules.taylor_validity.input.mnist_mlp,
-        mnist_logreg=rules.taylor_validity.input.mnist_logreg,
-        run_id=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, allow_missing=True),
+        unpack(model_files("fgsm_robustness")),
+        run_id=run_ids("fgsm_robustness"),
         mnist=rules.prepare_mnist.output.data,
     output:
         csv=report(
@@ -74,6 +68,7 @@ rule fgsm_robustness:
         **resources_of("fgsm_robustness"),
     params:
         cfg={"attribution": {k: SENS_ATTR[k] for k in ("batch_size", "fgsm")}},
+        models=scored("fgsm_robustness"),
         seed=seed_of,
         track=track("sensitivity", configs=("cfg",)),
     script:
@@ -155,7 +150,7 @@ rule sensitivity_seeds:
         robustness=expand(rules.fgsm_robustness.output.json, seed=SEEDS),
         flips=expand(rules.bow_word_flips.output.json, seed=SEEDS),
         substitutions=expand(rules.cnn_word_substitutions.output.json, seed=SEEDS),
-        run_id=expand(rules.taylor_validity.input.run_id, seed=PAPER_SEED),
+        run_id=run_ids("taylor_validity", PAPER_SEED),
     output:
         csv=report(
             results("tables/sensitivity_seeds.csv"),
@@ -218,7 +213,7 @@ rule taylor_validity_figure:
 rule fgsm_robustness_figure:
     input:
         tables=expand(rules.fgsm_robustness.output.csv, seed=SEEDS),
-        run_id=expand(rules.fgsm_robustness.input.run_id, seed=PAPER_SEED),
+        run_id=run_ids("fgsm_robustness", PAPER_SEED),
     output:
         png=report(
             results("figures/fgsm_robustness_figure.png"),

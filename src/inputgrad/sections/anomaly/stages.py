@@ -17,8 +17,6 @@ from . import compute, tables, views
 
 log = logging.getLogger(__name__)
 
-MNIST_MODELS = ("mnist_mlp", "mnist_logreg")
-TEXT_MODELS = ("imdb_cnn", "imdb_bow_mlp")
 # keras / TensorFlow are imported only by the stages that run a model, so anomaly_seeds and the
 # figure start without them.
 
@@ -46,9 +44,10 @@ def _sklearn_digits() -> np.ndarray:
     return images
 
 
-def _model_sets(name: str, model, sets: dict, imdb: dict) -> dict[str, np.ndarray]:
-    """The model's inputs for the in-distribution sample and every shifted set."""
-    if name in MNIST_MODELS:
+def _model_sets(kind: str, model, sets: dict, imdb: dict) -> dict[str, np.ndarray]:
+    """The model's inputs for the in-distribution sample and every shifted set, by the input
+    it reads (pixels, or IMDB reviews as token ids or a bag of words)."""
+    if kind == "pixels":
         return sets["mnist"]
     return {k: compute.text_inputs(model, ids, offsets, imdb)
             for k, (ids, offsets) in sets["imdb"].items()}
@@ -65,12 +64,12 @@ def gradient_anomaly(inputs, outputs, params) -> dict:
             "imdb": compute.text_sets(load_reviews(inputs["imdb_test"]), anomaly["imdb"],
                                       imdb["num_words"], imdb["index_from"])}
     rows, metrics = [], {}
-    for name in (*MNIST_MODELS, *TEXT_MODELS):
+    for name, kind in params["models"].items():
         start = time.perf_counter()
         model = _load_model(inputs[name])
         values = {k: compute.detector_values(model, x, anomaly["batch_size"],
                                              anomaly["chunk_size"])
-                  for k, x in _model_sets(name, model, sets, imdb).items()}
+                  for k, x in _model_sets(kind, model, sets, imdb).items()}
         inside = values.pop("in_distribution")
         results = {k: compute.detection(inside, v, anomaly["tpr"]) for k, v in values.items()}
         rows += tables.anomaly_rows(name, results, len(inside["msp"]),

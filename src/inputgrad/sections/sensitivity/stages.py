@@ -61,22 +61,25 @@ def _bow_inputs(model, reviews: Reviews, imdb: dict) -> tuple[np.ndarray, np.nda
     return x, np.arange(vocab) > imdb["index_from"]
 
 
-def _taylor_inputs(inputs: dict, cfg: dict, imdb: dict):
-    """(model name, f, x) for each model: pixels, bag of words, CNN embedding output."""
+def _taylor_inputs(inputs: dict, models: dict, cfg: dict, imdb: dict):
+    """(model name, f, x) for each scored model, by the input it reads: pixels, the bag of
+    words, or the CNN's embedding output for token ids."""
     from ...core.models import model_fn, split_embedding
 
     n, seed = cfg["inputs"], cfg["seed"]
-    for name in ("mnist_mlp", "mnist_logreg"):
-        x, _ = _mnist_test(inputs["mnist"], n[name], seed)
-        yield name, model_fn(_load_model(inputs[name])), x
-    model = _load_model(inputs["imdb_bow_mlp"])
-    x, _ = _bow_inputs(model, _review_sample(inputs["test"], n["imdb_bow_mlp"], seed), imdb)
-    yield "imdb_bow_mlp", model_fn(model), x
-    model = _load_model(inputs["imdb_cnn"])
-    ids, _ = pad_reviews(_review_sample(inputs["test"], n["imdb_cnn"], seed),
-                         int(model.input_shape[1]), imdb["start_char"])
-    embed, head = split_embedding(model)
-    yield "imdb_cnn", head, embed(ids)
+    for name, kind in models.items():
+        model = _load_model(inputs[name])
+        if kind == "pixels":
+            x, _ = _mnist_test(inputs["mnist"], n[name], seed)
+            yield name, model_fn(model), x
+        elif kind == "bag_of_words":
+            x, _ = _bow_inputs(model, _review_sample(inputs["test"], n[name], seed), imdb)
+            yield name, model_fn(model), x
+        else:
+            ids, _ = pad_reviews(_review_sample(inputs["test"], n[name], seed),
+                                 int(model.input_shape[1]), imdb["start_char"])
+            embed, head = split_embedding(model)
+            yield name, head, embed(ids)
 
 
 def taylor_validity(inputs, outputs, params):
@@ -85,7 +88,8 @@ def taylor_validity(inputs, outputs, params):
     cfg = params["cfg"]["attribution"]
     taylor = cfg["taylor"]
     results, seconds = {}, {}
-    for name, f, x in _taylor_inputs(inputs, taylor, params["cfg"]["data"]["imdb"]):
+    for name, f, x in _taylor_inputs(inputs, params["models"], taylor,
+                                     params["cfg"]["data"]["imdb"]):
         start = time.perf_counter()
         results[name] = compute.taylor_changes(f, x, taylor["eps"], taylor["random_directions"],
                                                taylor["seed"], cfg["batch_size"][name])
@@ -119,7 +123,7 @@ def fgsm_robustness(inputs, outputs, params):
                           f"attribution.fgsm.eps = {fgsm['eps']}")
     x, y = _mnist_test(inputs["mnist"], fgsm["n"], fgsm["seed"])
     curves, seconds = {}, {}
-    for name in ("mnist_mlp", "mnist_logreg"):
+    for name in params["models"]:  # pixel models (common.smk checks it)
         start = time.perf_counter()
         curves[name] = compute.robustness_curves(model_fn(_load_model(inputs[name])), x, y,
                                                  fgsm, cfg["batch_size"][name])
