@@ -42,10 +42,7 @@ rule grouped_deletion:
     input:
         mnist_mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
         imdb_cnn=rules.train_imdb_cnn.output.model,
-        run_id=[
-            expand(rules.train_mnist.output.run_id, model="mnist_mlp", allow_missing=True)[0],
-            rules.train_imdb_cnn.output.run_id,
-        ],
+        run_id=run_id("mnist_mlp", "imdb_cnn"),
         mnist=rules.prepare_mnist.output.data,
         imdb_test=rules.prepare_imdb.output.test,
     output:

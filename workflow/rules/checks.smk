@@ -11,7 +11,7 @@ CHECKS_CATEGORY = "Beyond the paper"
 rule attribution_deletion:
     input:
         model=expand(rules.train_mnist.output.model, model=CHECKS_MODEL, allow_missing=True)[0],
-        run_id=expand(rules.train_mnist.output.run_id, model=CHECKS_MODEL, allow_missing=True)[0],
+        run_id=run_id(CHECKS_MODEL),
         data=rules.prepare_mnist.output.data,
     output:
         table=report(
@@ -74,7 +74,7 @@ rule attribution_sanity:
 rule attribution_deletion_figure:
     input:
         table=expand(rules.attribution_deletion.output.table, seed=PAPER_SEED)[0],
-        run_id=expand(rules.attribution_deletion.input.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id(CHECKS_MODEL, seed=PAPER_SEED),
     output:
         png=report(
             results("figures/attribution_deletion_figure.png"),
@@ -101,7 +101,7 @@ rule checks_seeds:
     input:
         deletion=expand(rules.attribution_deletion.output.summary, seed=SEEDS),
         sanity=expand(rules.attribution_sanity.output.summary, seed=SEEDS),
-        run_id=expand(rules.attribution_deletion.input.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id(CHECKS_MODEL, seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/checks_seeds.csv"),

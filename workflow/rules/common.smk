@@ -86,7 +86,7 @@ EXECUTION_KEYS = ("train.steps_per_execution",)
 
 
 def training(name):
-    """What a training rule reads: the model, the train keys and, for IMDB models, the dataset
+    """What a training job reads: the model, the train keys and, for IMDB models, the dataset
     conventions; no attribution, figure or execution key, so none of them retrains."""
     data = ["data.imdb"] if name.startswith("imdb_") else []
     return drop(pick(CFG[name], "model", "train", *data), *EXECUTION_KEYS)
@@ -97,9 +97,10 @@ def execution(name):
     return {"steps_per_execution": CFG[name]["train"]["steps_per_execution"]}
 
 
-def track(artifacts, runs="run_id", configs=()):
-    """Tracking of a later stage: outputs into the runs of input `runs` under `artifacts`."""
-    return {"tracking": STORE, "artifacts": artifacts, "runs": runs, "configs": list(configs)}
+def track(artifacts, configs=()):
+    """Tracking of a later stage: its outputs go, under `artifacts`, into the runs named by
+    its input `run_id` (see run_id)."""
+    return {"tracking": STORE, "artifacts": artifacts, "runs": "run_id", "configs": list(configs)}
 
 
 def track_training(model=None):
@@ -134,12 +135,16 @@ def check_evaluations():
     for evaluation, names in config["evaluations"].items():
         for name in names:
             if name not in config["models"]:
-                raise ConfigError(f"config key 'evaluations.{evaluation}': {name!r} is not "
-                                  f"one of `models` ({', '.join(MODELS)})")
+                raise ConfigError(
+                    f"config key 'evaluations.{evaluation}': {name!r} is not "
+                    f"one of `models` ({', '.join(MODELS)})"
+                )
             kinds = needs.get(evaluation)
             if kinds and config["models"][name] not in kinds:
-                raise ConfigError(f"config key 'evaluations.{evaluation}': {name!r} reads "
-                                  f"{config['models'][name]}; {evaluation} needs {' or '.join(kinds)}")
+                raise ConfigError(
+                    f"config key 'evaluations.{evaluation}': {name!r} reads "
+                    f"{config['models'][name]}; {evaluation} needs {' or '.join(kinds)}"
+                )
 
 
 check_evaluations()
@@ -155,10 +160,19 @@ def model_files(evaluation, what="model.keras"):
     training rule writes models/<model>/seed<N>/); with unpack(), one named input per model."""
 
     def files(wildcards):
-        return {m: results(f"models/{m}/seed{wildcards.seed}/{what}")
-                for m in config["evaluations"][evaluation]}
+        return {
+            m: results(f"models/{m}/seed{wildcards.seed}/{what}")
+            for m in config["evaluations"][evaluation]
+        }
 
     return files
+
+
+def run_id(*models, seed="{seed}"):
+    """The run-id file(s) of models' training runs, of the job's seed or of `seed`: the one way
+    a rule names the MLflow runs it logs into (input `run_id`, which `track` reads)."""
+    files = [results(f"models/{m}/seed{seed}/run_id.txt") for m in models]
+    return files[0] if len(files) == 1 else files
 
 
 def run_ids(evaluation, seed=None):
@@ -168,6 +182,12 @@ def run_ids(evaluation, seed=None):
     if seed is not None:
         return list(files(types.SimpleNamespace(seed=seed)).values())
     return lambda wildcards: list(files(wildcards).values())
+
+
+def options_of(attribution, model):
+    """The method_options keys of the methods a model's list names (those with options)."""
+    names = attribution["methods"][model]
+    return [f"method_options.{m}" for m in names if m in attribution["method_options"]]
 
 
 def seed_of(wildcards):

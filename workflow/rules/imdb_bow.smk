@@ -42,7 +42,7 @@ rule train_imdb_bow_mlp:
 rule imdb_bow_gbar:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
-        run_id=rules.train_imdb_bow_mlp.output.run_id,
+        run_id=run_id("imdb_bow_mlp"),
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
         word_index=results("data/raw/imdb_word_index.json"),
@@ -75,7 +75,7 @@ rule table2_words:
     input:
         csv=rules.imdb_bow_gbar.output.csv,
         json=rules.imdb_bow_gbar.output.json,
-        run_id=rules.train_imdb_bow_mlp.output.run_id,
+        run_id=run_id("imdb_bow_mlp"),
     output:
         csv=report(
             results("tables/seed{seed}/table2_words.csv"),
@@ -105,7 +105,7 @@ rule table2_words:
 rule bow_linear_agreement:
     input:
         scores=rules.imdb_bow_gbar.output.scores,
-        run_id=rules.train_imdb_bow_mlp.output.run_id,
+        run_id=run_id("imdb_bow_mlp"),
     output:
         json=report(
             results("tables/seed{seed}/bow_linear_agreement.json"),
@@ -134,7 +134,7 @@ rule table2_seeds:
         words=expand(rules.table2_words.output.csv, seed=SEEDS),
         agreement=expand(rules.bow_linear_agreement.output.json, seed=SEEDS),
         metrics=expand(rules.train_imdb_bow_mlp.output.metrics, seed=SEEDS),
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id("imdb_bow_mlp", seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/table2_seeds.csv"),
@@ -170,7 +170,7 @@ rule imdb_bow_gbar_figure:
         csv=expand(rules.imdb_bow_gbar.output.csv, seed=PAPER_SEED)[0],
         scores=expand(rules.imdb_bow_gbar.output.scores, seed=PAPER_SEED)[0],
         agreement=expand(rules.bow_linear_agreement.output.json, seed=PAPER_SEED)[0],
-        run_id=expand(rules.train_imdb_bow_mlp.output.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id("imdb_bow_mlp", seed=PAPER_SEED),
     output:
         png=report(
             results("figures/imdb_bow_gbar_figure.png"),

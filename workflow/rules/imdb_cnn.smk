@@ -44,7 +44,7 @@ rule train_imdb_cnn:
 rule imdb_cnn_word_gradients:
     input:
         model=rules.train_imdb_cnn.output.model,
-        run_id=rules.train_imdb_cnn.output.run_id,
+        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
     output:
         gradients=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.npz"),
@@ -75,7 +75,7 @@ rule imdb_cnn_word_gradients:
 rule table1_expressions:
     input:
         gradients=rules.imdb_cnn_word_gradients.output.gradients,
-        run_id=rules.train_imdb_cnn.output.run_id,
+        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
@@ -112,7 +112,7 @@ rule table1_expressions:
 rule table1_seeds:
     input:
         gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=SEEDS),
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
@@ -151,7 +151,7 @@ rule table1_expressions_figure:
     input:
         table=expand(rules.table1_expressions.output.csv, seed=PAPER_SEED)[0],
         gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED)[0],
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:

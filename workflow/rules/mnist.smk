@@ -28,8 +28,8 @@ rule train_mnist:
     conda:
         ENV
     resources:
-        steps_per_execution=lambda wc: execution(wc.model)["steps_per_execution"],
         **resources_of("train_mnist"),
+        steps_per_execution=lambda wc: execution(wc.model)["steps_per_execution"],
     params:
         cfg=lambda wc: training(wc.model),
         seed=seed_of,
@@ -41,7 +41,7 @@ rule train_mnist:
 rule mnist_jacobian:
     input:
         model=rules.train_mnist.output.model,
-        run_id=rules.train_mnist.output.run_id,
+        run_id=run_id("{model}"),
         data=rules.prepare_mnist.output.data,
     output:
         jacobian=results("attributions/{model}/seed{seed}/mnist_jacobian.npz"),
@@ -66,7 +66,7 @@ rule mnist_jacobian:
 rule mnist_logreg_weights:
     input:
         model=expand(rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True)[0],
-        run_id=expand(rules.train_mnist.output.run_id, model="mnist_logreg", allow_missing=True)[0],
+        run_id=run_id("mnist_logreg"),
     output:
         weights=results("attributions/mnist_logreg/seed{seed}/mnist_logreg_weights.npz"),
     log:
@@ -92,7 +92,7 @@ rule mnist_jacobian_table:
             rules.mnist_jacobian.output.jacobian, model="mnist_logreg", allow_missing=True
         )[0],
         weights=rules.mnist_logreg_weights.output.weights,
-        run_ids=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, allow_missing=True),
+        run_id=run_id(*MNIST_MODELS),
     output:
         csv=report(
             results("tables/seed{seed}/mnist_jacobian_table.csv"),
@@ -112,7 +112,7 @@ rule mnist_jacobian_table:
     resources:
         **resources_of("mnist_jacobian_table"),
     params:
-        track=track("tables", runs="run_ids"),
+        track=track("tables"),
     script:
         "../scripts/mnist_jacobian_table.py"
 
@@ -122,7 +122,7 @@ rule mnist_jacobian_figure:
         mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=PAPER_SEED)[0],
         weights=expand(rules.mnist_logreg_weights.output.weights, seed=PAPER_SEED)[0],
         table=expand(rules.mnist_jacobian_table.output.csv, seed=PAPER_SEED)[0],
-        run_ids=expand(rules.train_mnist.output.run_id, model=MNIST_MODELS, seed=PAPER_SEED),
+        run_id=run_id(*MNIST_MODELS, seed=PAPER_SEED),
     output:
         png=report(
             results("figures/mnist_jacobian_figure.png"),
@@ -140,7 +140,7 @@ rule mnist_jacobian_figure:
         **resources_of("mnist_jacobian_figure"),
     params:
         cfg={"figure": CFG["mnist_mlp"]["figure"]},
-        track=track("figures", runs="run_ids"),
+        track=track("figures"),
     script:
         "../scripts/mnist_jacobian_figure.py"
 
@@ -150,7 +150,7 @@ rule mnist_seeds:
         mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=SEEDS),
         logreg=expand(rules.mnist_jacobian.output.jacobian, model="mnist_logreg", seed=SEEDS),
         weights=expand(rules.mnist_logreg_weights.output.weights, seed=SEEDS),
-        run_ids=rules.mnist_jacobian_figure.input.run_ids,
+        run_id=rules.mnist_jacobian_figure.input.run_id,
     output:
         csv=report(
             results("tables/mnist_seeds.csv"),
@@ -168,7 +168,7 @@ rule mnist_seeds:
         **resources_of("mnist_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("tables", runs="run_ids"),
+        track=track("tables"),
     script:
         "../scripts/mnist_seeds.py"
 
@@ -178,7 +178,7 @@ rule mnist_jacobian_variants_figure:
         mlp=rules.mnist_jacobian_figure.input.mlp,
         mlp_seeds=rules.mnist_seeds.input.mlp,
         weights_seeds=rules.mnist_seeds.input.weights,
-        run_ids=rules.mnist_jacobian_figure.input.run_ids,
+        run_id=rules.mnist_jacobian_figure.input.run_id,
     output:
         png=report(
             results("figures/mnist_jacobian_variants_figure.png"),
@@ -196,7 +196,7 @@ rule mnist_jacobian_variants_figure:
         **resources_of("mnist_jacobian_variants_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": CFG["mnist_mlp"]["figure"]},
-        track=track("figures", runs="run_ids"),
+        track=track("figures"),
     script:
         "../scripts/mnist_jacobian_variants_figure.py"
 

@@ -78,7 +78,7 @@ rule fgsm_robustness:
 rule bow_word_flips:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
-        run_id=rules.train_imdb_bow_mlp.output.run_id,
+        run_id=run_id("imdb_bow_mlp"),
         test=rules.prepare_imdb.output.test,
     output:
         csv=report(
@@ -111,7 +111,7 @@ rule bow_word_flips:
 rule cnn_word_substitutions:
     input:
         model=rules.train_imdb_cnn.output.model,
-        run_id=rules.train_imdb_cnn.output.run_id,
+        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
         word_index=results("data/raw/imdb_word_index.json"),

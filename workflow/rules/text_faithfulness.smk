@@ -9,21 +9,24 @@
 
 TEXT = CFG["text_faithfulness"]
 TEXT_CATEGORY = "Beyond the paper: text faithfulness"
+
+
 # the keys both models' faithfulness rules read; each adds its own sample size and methods
-def options_of(attribution, model):
-    """The method_options keys of the methods a model's list names (those with options)."""
-    names = attribution["methods"][model]
-    return [f"method_options.{m}" for m in names if m in attribution["method_options"]]
-
-
-TEXT_SHARED = ("output", "batch_size", "sample.seed", "sample.min_words", "percents",
-               "aopc_percents", "agreement.top_percent")
+TEXT_SHARED = (
+    "output",
+    "batch_size",
+    "sample.seed",
+    "sample.min_words",
+    "percents",
+    "aopc_percents",
+    "agreement.top_percent",
+)
 
 
 rule text_faithfulness:
     input:
         model=rules.train_imdb_cnn.output.model,
-        run_id=rules.train_imdb_cnn.output.run_id,
+        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
     output:
         csv=report(
@@ -47,8 +50,15 @@ rule text_faithfulness:
         **resources_of("text_faithfulness"),
     params:
         cfg={
-            "attribution": pick(TEXT["attribution"], *TEXT_SHARED, "sample.cnn_reviews",
-                                "removals", "methods.cnn", "method_options", "sanity"),
+            "attribution": pick(
+                TEXT["attribution"],
+                *TEXT_SHARED,
+                "sample.cnn_reviews",
+                "removals",
+                "methods.cnn",
+                "method_options",
+                "sanity",
+            ),
             "data": TEXT["data"],
         },
         seed=seed_of,
@@ -60,7 +70,7 @@ rule text_faithfulness:
 rule bow_faithfulness:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
-        run_id=rules.train_imdb_bow_mlp.output.run_id,
+        run_id=run_id("imdb_bow_mlp"),
         gbar=rules.imdb_bow_gbar.output.npz,
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
@@ -84,9 +94,15 @@ rule bow_faithfulness:
         **resources_of("bow_faithfulness"),
     params:
         cfg={
-            "attribution": pick(TEXT["attribution"], *TEXT_SHARED, "sample.bow_reviews",
-                                "methods.bow", "bow_gbar", "logistic_regression",
-                                *options_of(TEXT["attribution"], "bow")),
+            "attribution": pick(
+                TEXT["attribution"],
+                *TEXT_SHARED,
+                "sample.bow_reviews",
+                "methods.bow",
+                "bow_gbar",
+                "logistic_regression",
+                *options_of(TEXT["attribution"], "bow"),
+            ),
             "data": TEXT["data"],
         },
         seed=seed_of,
@@ -102,7 +118,7 @@ rule text_faithfulness_seeds:
         cnn_sanity=expand(rules.text_faithfulness.output.sanity, seed=SEEDS),
         bow=expand(rules.bow_faithfulness.output.csv, seed=SEEDS),
         bow_agreement=expand(rules.bow_faithfulness.output.agreement, seed=SEEDS),
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/text_faithfulness_seeds.csv"),
@@ -121,9 +137,16 @@ rule text_faithfulness_seeds:
     params:
         cfg={
             "seeds": SEEDS,
-            "attribution": pick(TEXT["attribution"], "aopc_percents", "sample.cnn_reviews",
-                                "sample.bow_reviews", "removals", "agreement.headline",
-                                "agreement.top_percent", "sanity.reviews"),
+            "attribution": pick(
+                TEXT["attribution"],
+                "aopc_percents",
+                "sample.cnn_reviews",
+                "sample.bow_reviews",
+                "removals",
+                "agreement.headline",
+                "agreement.top_percent",
+                "sanity.reviews",
+            ),
         },
         track=track("tables"),
     script:
@@ -135,7 +158,7 @@ rule text_faithfulness_figure:
         seeds=rules.text_faithfulness_seeds.output.csv,
         cnn_curves=expand(rules.text_faithfulness.output.curves, seed=PAPER_SEED)[0],
         bow_curves=expand(rules.bow_faithfulness.output.curves, seed=PAPER_SEED)[0],
-        run_id=expand(rules.train_imdb_cnn.output.run_id, seed=PAPER_SEED)[0],
+        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
     output:
         png=report(
             results("figures/text_faithfulness_figure.png"),
