@@ -49,8 +49,14 @@ ATTRIBUTION_EDITS = [
     ("experiment/imdb_bow_mlp.yaml", "smoke.attribution.top_k", 4,
      "table2_words", ("imdb_bow_gbar",)),
     ("experiment/mnist_mlp.yaml", "smoke.attribution.batch_size", 16, "mnist_jacobian", ()),
-    ("experiment/checks.yaml", "smoke.attribution.deletion.ig_steps", 6,
+    ("experiment/checks.yaml", "smoke.attribution.deletion.ks", [0, 5, 10],
      "attribution_deletion", ("attribution_sanity",)),
+    # a method's option (the one methods config; smoke values in the experiment): only the
+    # evaluations that score that method rerun
+    ("experiment/checks.yaml", "smoke.attribution.method_options.integrated_gradients.steps",
+     6, "attribution_deletion", ("attribution_sanity", "text_faithfulness")),
+    ("experiment/text_faithfulness.yaml", "smoke.attribution.method_options.lime.samples", 30,
+     "text_faithfulness", ("bow_faithfulness",)),
     ("experiment/text_faithfulness.yaml", "smoke.attribution.sample.cnn_reviews", 5,
      "text_faithfulness", ("bow_faithfulness",)),
     ("experiment/text_faithfulness.yaml", "smoke.attribution.logistic_regression.max_iter", 90,
