@@ -177,8 +177,8 @@ def _sensitivity(seeds):
                       "gradient": ({"eps": None, "status": "never"} if m == "mnist_logreg"
                                    else {"eps": _value(s, i + 1) / 100, "status": "crossed"})},
             "probability": {"random": {"eps": None, "status": "below_grid"} if s % 2 else
-                            {"eps": _value(s, i + 2), "status": "crossed"}}}}}
-            for i, m in enumerate(("mnist_mlp", "mnist_logreg"))}
+                            {"eps": _value(s, i + 2), "status": "crossed"}}}}
+            for i, m in enumerate(("mnist_mlp", "mnist_logreg"))}}
         robustness[s] = {"accuracy_at_report_eps": {
             "mnist_mlp": {"fgsm": _value(s, 1), "pgd": _value(s, 2) - 0.2},
             "mnist_logreg": {"fgsm": _value(s, 3), "pgd": 0.1}}}

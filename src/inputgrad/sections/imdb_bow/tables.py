@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from ...core.stats import seed_summary
+from ...core import seeds as across
 from ...infra.errors import ConfigError
 from .compute import GBARS, compare_seeds, eligible_words, side_ranks, top_words
 
@@ -136,19 +136,12 @@ def table2_markdown(table: pd.DataFrame, summary: dict | None = None) -> str:
 
 # ---------------------------------------------------------------- across seeds
 
-SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")  # core.stats.seed_summary
-SEED_COLUMNS = ["section", "word", "expected", "quantity", "seed", "value", *SUMMARY]
+SEED_COLUMNS = ["section", "word", "expected", "quantity", "seed", "value", *across.SUMMARY]
 WORD_QUANTITIES = ("rank", "rank_overall", "gbar_test_probability", "sign_agrees", "in_top_k")
 AGREEMENT_QUANTITIES = ("paper_rule_agreement_test", "fitted_rule_agreement_test",
                         "fitted_threshold")
 PAIR_COLUMNS = ["seed_a", "seed_b", "n_words", "spearman_gbar", "top_positive_overlap",
                 "top_negative_overlap", "top_k"]
-
-
-def _seed_rows(values: dict[int, float], **item) -> list[dict]:
-    """One row per seed, then the summary row over the seeds (seed and value empty)."""
-    rows = [{**item, "seed": s, "value": v} for s, v in values.items()]
-    return rows + [{**item, **seed_summary(list(values.values()))}]
 
 
 def _word_values(row: pd.Series | None, top_k: int) -> dict[str, float]:
@@ -186,13 +179,14 @@ def table2_seeds(words: dict[int, pd.DataFrame], agreements: dict[int, dict],
     for word, expected in paper_words.items():
         per_seed = {s: _word_values(_paper_row(words[s], word, s), top_k) for s in seeds}
         for q in WORD_QUANTITIES:
-            rows += _seed_rows({s: per_seed[s][q] for s in seeds}, section="paper_word",
-                               word=word, expected=expected, quantity=q)
+            rows += across.seed_rows({s: per_seed[s][q] for s in seeds},
+                                     {"section": "paper_word", "word": word,
+                                      "expected": expected, "quantity": q})
     for q in AGREEMENT_QUANTITIES:
-        rows += _seed_rows({s: float(agreements[s][q]) for s in seeds},
-                           section="linear_agreement", quantity=q)
-    rows += _seed_rows({s: float(accuracies[s]) for s in seeds}, section="network",
-                       quantity="test_accuracy")
+        rows += across.seed_rows({s: float(agreements[s][q]) for s in seeds},
+                                 {"section": "linear_agreement", "quantity": q})
+    rows += across.seed_rows({s: float(accuracies[s]) for s in seeds},
+                             {"section": "network", "quantity": "test_accuracy"})
     out = pd.DataFrame(rows).reindex(columns=SEED_COLUMNS)
     for col in ("seed", "n"):
         out[col] = out[col].astype("Int64")
@@ -216,13 +210,9 @@ def table2_seeds_pairs(frames: dict[int, pd.DataFrame], column: str,
     return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
-def _fmt(v: float, spec: str) -> str:
-    return "—" if pd.isna(v) else format(v, spec)
-
-
 def _per_seed(block: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """(the per-seed rows, the summary row) of one (item, quantity)."""
-    return block[block["seed"].notna()], block[block["seed"].isna()].iloc[0]
+    return across.per_seed(block), across.summaries(block).iloc[0]
 
 
 def _words_md(table: pd.DataFrame, top_k: int) -> pd.DataFrame:
@@ -232,11 +222,9 @@ def _words_md(table: pd.DataFrame, top_k: int) -> pd.DataFrame:
         ranks, rank = _per_seed(block[block["quantity"] == "rank"])
         tops, _ = _per_seed(block[block["quantity"] == "in_top_k"])
         rows.append({"word": word, "expected": rank["expected"],
-                     **{f"seed {s}": _fmt(v, ".0f")
-                        for s, v in zip(ranks["seed"], ranks["value"], strict=True)},
-                     "mean": _fmt(rank["mean"], ".1f"),
-                     "min–max": ("—" if pd.isna(rank["min"])
-                                 else f"{rank['min']:.0f}–{rank['max']:.0f}"),
+                     **across.seed_cells(ranks, lambda r: across.num(r["value"], ".0f")),
+                     "mean": across.num(rank["mean"], ".1f"),
+                     "min–max": across.span(rank["min"], rank["max"], ".0f", "–", "—"),
                      f"in top {top_k}": f"{int(tops['value'].sum())} of {len(tops)}"})
     return pd.DataFrame(rows)
 
@@ -254,14 +242,12 @@ def _model_md(table: pd.DataFrame) -> pd.DataFrame:
     for quantity, (label, spec) in MODEL_LABELS.items():
         values, summary = _per_seed(table[(table["section"] != "paper_word")
                                           & (table["quantity"] == quantity)])
-        mean, low, high = (_fmt(summary[c], spec) for c in ("mean", "min", "max"))
-        ci = ("—" if pd.isna(summary["ci_low"])
-              else f"{_fmt(summary['ci_low'], spec)} – {_fmt(summary['ci_high'], spec)}")
+        spread = across.span(summary["min"], summary["max"], spec, "–")
         rows.append({"quantity": label,
-                     **{f"seed {s}": _fmt(v, spec)
-                        for s, v in zip(values["seed"], values["value"], strict=True)},
-                     "mean (min–max)": f"{mean} ({low}–{high})",
-                     "95 % CI": ci})
+                     **across.seed_cells(values, lambda r, spec=spec: across.num(r["value"],
+                                                                                 spec)),
+                     "mean (min–max)": f"{across.num(summary['mean'], spec)} ({spread})",
+                     "95 % CI": across.interval(summary, spec)})
     return pd.DataFrame(rows)
 
 
@@ -290,9 +276,9 @@ def table2_seeds_markdown(table: pd.DataFrame, pairs: pd.DataFrame, top_k: int) 
         f"# Table 2 across {len(seeds)} seeds: the paper's words and the linear rule "
         "(bag-of-words MLP)", "",
         "Side rank of the paper's words by ḡ in each seed's Table 2:", "",
-        _words_md(table, top_k).to_markdown(index=False, disable_numparse=True), "",
+        across.markdown(_words_md(table, top_k)), "",
         "Network and linear rule x·ḡ > t, test reviews:", "",
-        _model_md(table).to_markdown(index=False, disable_numparse=True), "",
+        across.markdown(_model_md(table)), "",
         _pairs_md(pairs), "",
         "Notes. side rank = rank among the words on the paper's side of ḡ (positive words: "
         "1 = largest ḡ; negative words: 1 = most negative ḡ; — when ḡ has the other sign in "

@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ...core import seeds as across
 from ...core.stats import seed_summary
 from ...data.arrays import Reviews
 from ...infra.errors import ConfigError, DataError
@@ -232,25 +233,22 @@ def table1_seeds(rows: list[dict]) -> pd.DataFrame:
     per_seed = pd.DataFrame(rows)
     keys = ["phrase", "review_id", "label", "phrase_position", "status", "words_seen",
             "measure"]
-    parts = []
-    for key, group in per_seed.groupby(keys, sort=False):
-        parts += [group, pd.DataFrame([summary_row(dict(zip(keys, key, strict=True)), group)])]
-    table = pd.concat(parts, ignore_index=True)[[*per_seed.columns, *SUMMARY_COLUMNS]]
-    return table.astype({"rank": "Int64", "top_position": "Int64", "n": "Int64"})
+    return across.seeds_table(per_seed, keys, [*per_seed.columns, *SUMMARY_COLUMNS],
+                              int_columns=("rank", "top_position", "n"), value="rank",
+                              extra=summary_row)
 
 
-def summary_row(key: dict, group: pd.DataFrame) -> dict:
-    """The across-seed summary of one occurrence and measure (NaN ranks = truncated)."""
+def summary_row(key: dict, group: pd.DataFrame, stats: dict) -> dict:
+    """The across-seed summary of one occurrence and measure (NaN ranks = truncated), beside
+    `stats`, the `seed_summary` of its ranks."""
     ranks = group["rank"].astype("float64").to_numpy()
     ranked = ranks[~np.isnan(ranks)]
-    stats = seed_summary(ranks)
     words = key["words_seen"]
-    return {**key, "seed": "all", "rank": np.nan, "percentile": stats["mean"] / words,
+    return {"seed": "all", "rank": np.nan, "percentile": stats["mean"] / words,
             "random_rank": (words + 1) / 2, "random_percentile": (words + 1) / (2 * words),
             "top_expression": "", "top_position": np.nan,
             "share_first": float((ranked == 1).mean()) if ranked.size else np.nan,
-            "share_top3": float((ranked <= 3).mean()) if ranked.size else np.nan,
-            **stats}
+            "share_top3": float((ranked <= 3).mean()) if ranked.size else np.nan}
 
 
 def stability(ranks: dict[int, dict]) -> pd.DataFrame:
