@@ -115,6 +115,5 @@ def checks_seeds(inputs, outputs, params):
     log.info("checks across seeds:\n%s", markdown)
     aoc = table[table["seed"].isna() & (table["quantity"] == "deletion_aoc")]
     return {"checks_seeds_n": len(seeds),
-            "checks_seeds_same_order": len(tables.same_order_seeds(table)),
             **{f"checks_seeds_aoc_mean_{m}": float(v)
                for m, v in zip(aoc["method"], aoc["mean"], strict=True)}}

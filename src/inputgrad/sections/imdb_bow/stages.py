@@ -121,12 +121,12 @@ def table2_seeds(inputs, outputs, params) -> dict:
         {s: _read_table2(p) for s, p in by_seed["words"].items()},
         {s: json.loads(Path(p).read_text()) for s, p in by_seed["agreement"].items()},
         {s: _accuracy(p) for s, p in by_seed["metrics"].items()},
-        attribution["paper_words"], attribution["top_k"])
+        attribution["paper_words"])
     across = attribution["seeds"]
     pairs = tables.table2_seeds_pairs({s: _read_frame(p) for s, p in by_seed["gbar"].items()},
                                       across["column"], across["top_k"])
     write_csv(outputs["csv"], table)
-    write_text(outputs["md"], tables.table2_seeds_markdown(table, pairs, attribution["top_k"]))
+    write_text(outputs["md"], tables.table2_seeds_markdown(table, pairs))
     write_csv(outputs["pairs"], pairs)
     summary = table[table["seed"].isna() & (table["section"] != "paper_word")]
     summary = summary.set_index("quantity")

@@ -158,8 +158,7 @@ def read_table1(path) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- across seeds
 
 MEASURES = ("window_rank_first_word", "window_rank_sum")
-SUMMARY_COLUMNS = ["n", "share_first", "share_top3", "mean", "sd", "min", "max", "ci_low",
-                   "ci_high"]
+SUMMARY_COLUMNS = list(across.SUMMARY)
 SEEDS_NOTE = (
     "Ranks (1 = top) of the window of {width} words starting at each occurrence of a paper "
     "phrase, among all windows of its review (one per word the model saw, `words_seen`), by the "
@@ -170,9 +169,9 @@ SEEDS_NOTE = (
     "ranks a window by the sum of its words' norms. Percentile = rank / words_seen (small = "
     "near the top). Null reference: a word drawn at random from the review has median rank "
     "(words_seen + 1) / 2, percentile (words_seen + 1) / (2 words_seen), about 0.5. Rows with "
-    "seed `all` summarise the seeds: `share_first` and `share_top3` are the shares of seeds "
-    "where the phrase's window is first and in the top 3, `mean` (with its `percentile`), `sd`, "
-    "`min`, `max` of the rank, and a 95 % t interval for the mean if 5 or more seeds ran. A "
+    "seed `all` summarise the seeds: `n` (seeds with a rank), `mean` (with its `percentile`), "
+    "`sd`, `min`, `max` of the rank, and a 95 % t interval for the mean if 5 or more seeds ran "
+    "(in how many seeds the phrase is first: the report's claims). A "
     "`truncated` occurrence lies before the {maxlen}-token window and has no rank."
 )
 STABILITY_NOTE = (
@@ -241,14 +240,10 @@ def table1_seeds(rows: list[dict]) -> pd.DataFrame:
 def summary_row(key: dict, group: pd.DataFrame, stats: dict) -> dict:
     """The across-seed summary of one occurrence and measure (NaN ranks = truncated), beside
     `stats`, the `seed_summary` of its ranks."""
-    ranks = group["rank"].astype("float64").to_numpy()
-    ranked = ranks[~np.isnan(ranks)]
     words = key["words_seen"]
     return {"seed": "all", "rank": np.nan, "percentile": stats["mean"] / words,
             "random_rank": (words + 1) / 2, "random_percentile": (words + 1) / (2 * words),
-            "top_expression": "", "top_position": np.nan,
-            "share_first": float((ranked == 1).mean()) if ranked.size else np.nan,
-            "share_top3": float((ranked <= 3).mean()) if ranked.size else np.nan}
+            "top_expression": "", "top_position": np.nan}
 
 
 def stability(ranks: dict[int, dict]) -> pd.DataFrame:
@@ -318,10 +313,8 @@ def _top_cell(row) -> str:
 
 
 def _summary_line(label: str, s) -> str:
-    """`label` over seeds: first / top-3 shares as k of K, mean (percentile), range, interval."""
-    k = int(s["n"])
-    line = (f"{label} over {k} seed(s): first in {round(s['share_first'] * k)} of {k}, top 3 in "
-            f"{round(s['share_top3'] * k)} of {k}; mean {s['mean']:.1f} (percentile "
+    """`label` over seeds: mean (percentile), range, interval."""
+    line = (f"{label} over {int(s['n'])} seed(s): mean {s['mean']:.1f} (percentile "
             f"{s['percentile']:.3f}), min {s['min']:g}, max {s['max']:g}")
     if not np.isnan(s["ci_low"]):
         line += f", 95 % interval of the mean {s['ci_low']:.1f}–{s['ci_high']:.1f}"
