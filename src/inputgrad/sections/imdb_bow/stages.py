@@ -57,13 +57,11 @@ def train_imdb_bow_mlp(inputs, outputs, params) -> dict:
 def imdb_bow_gbar(inputs, outputs, params) -> dict:
     """Rule imdb_bow_gbar: ḡ (test and train; probability and logit) as arrays (npz), the
     per-word table (csv), its summary (json) and the per-review scores x·ḡ (scores)."""
-    import keras
-
-    from ...core.models import model_fn
+    from ...core.models import load_model, model_fn
 
     cfg = params["cfg"]
     imdb = cfg["data"]["imdb"]
-    model = keras.models.load_model(inputs["model"])
+    model = load_model(inputs["model"], compile=True)
     vocab = int(model.input_shape[-1])
     x_train, y_train = _load_split(inputs["train"], vocab, imdb)
     x_test, y_test = _load_split(inputs["test"], vocab, imdb)
