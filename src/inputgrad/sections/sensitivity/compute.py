@@ -49,10 +49,11 @@ def logits(f, x, batch_size: int) -> np.ndarray:
     """f(x) batch by batch, float32 (n, k)."""
     import tensorflow as tf
 
+    from ...core.methods import forward
+
     x = np.asarray(x)
     dtype = tf.float32 if x.dtype.kind == "f" else None
-    return np.concatenate([f(tf.convert_to_tensor(x[s:s + batch_size], dtype=dtype)).numpy()
-                           for s in range(0, len(x), batch_size)])
+    return forward(lambda xb: f(tf.convert_to_tensor(xb, dtype=dtype)), x, batch_size)
 
 
 # ----------------------------------------------------------------------------- Taylor
