@@ -278,19 +278,16 @@ def _value(table, word, quantity, seed=None):
 
 def test_table2_seeds_ranks_shares_and_summaries():
     words = {s: table2(seed_frame(v), 2, PAPER) for s, v in SEED_GBARS.items()}
-    table = tables.table2_seeds(words, {s: _agreement(s) for s in SEED_GBARS}, ACCURACY, PAPER,
-                                top_k=2)
+    table = tables.table2_seeds(words, {s: _agreement(s) for s in SEED_GBARS}, ACCURACY, PAPER)
     assert list(table.columns) == tables.SEED_COLUMNS
-    # w1: side ranks 1 (5 largest), 2 (4 < 5), 1 -> mean 4/3; within the top 2 in 3 of 3 seeds
+    # w1: side ranks 1 (5 largest), 2 (4 < 5), 1 -> mean 4/3
     assert [_value(table, "w1", "rank", s)["value"] for s in (0, 1, 2)] == [1, 2, 1]
     w1 = _value(table, "w1", "rank")
     assert (w1["n"], w1["mean"], w1["min"], w1["max"]) == (3, pytest.approx(4 / 3), 1, 2)
-    assert _value(table, "w1", "in_top_k")["mean"] == 1.0
     # w3: ḡ 3 (side rank 3), -1 (other side: no rank), 4 (side rank 2)
     w3 = _value(table, "w3", "rank")
     assert pd.isna(_value(table, "w3", "rank", 1)["value"])
     assert (w3["n"], w3["mean"], w3["min"], w3["max"]) == (2, 2.5, 2, 3)
-    assert _value(table, "w3", "in_top_k")["mean"] == pytest.approx(1 / 3)
     assert _value(table, "w3", "sign_agrees")["mean"] == pytest.approx(2 / 3)
     # overall ranks of w3: 3rd, 4th (5 4 3 -1: ḡ -1 is 4th), 2nd
     assert [_value(table, "w3", "rank_overall", s)["value"] for s in (0, 1, 2)] == [3, 4, 2]
@@ -300,7 +297,7 @@ def test_table2_seeds_ranks_shares_and_summaries():
     # a word outside the vocabulary: no rank in any seed, never in the top k
     absent = _value(table, "absent", "rank")
     assert absent["n"] == 0 and pd.isna(absent["mean"])
-    assert _value(table, "absent", "in_top_k")["mean"] == 0.0
+    assert "in_top_k" not in set(table["quantity"])  # in how many seeds: the report's claims
     acc = table[(table["quantity"] == "test_accuracy") & table["seed"].isna()].iloc[0]
     assert acc["section"] == "network" and acc["mean"] == pytest.approx(0.9)
     assert acc["sd"] == pytest.approx(0.1) and pd.isna(acc["ci_low"])  # no interval below 5
@@ -308,12 +305,12 @@ def test_table2_seeds_ranks_shares_and_summaries():
     assert paper.iloc[0]["min"] == 0.9 and paper.iloc[0]["max"] == 1.0
     md = tables.table2_seeds_markdown(
         table, tables.table2_seeds_pairs({s: seed_frame(v) for s, v in SEED_GBARS.items()},
-                                         "gbar_test_probability", 2), top_k=2)
-    assert "| w3 " in md and "2.5" in md and "1 of 3" in md and "3 of 3" in md
+                                         "gbar_test_probability", 2))
+    assert "| w3 " in md and "2.5" in md and " of 3" not in md
     assert "95.00% (90.00%–100.00%)" in md and "Spearman" in md
     with pytest.raises(ConfigError, match="paper_words.other"):
         tables.table2_seeds(words, {s: _agreement(s) for s in SEED_GBARS}, ACCURACY,
-                            {"other": "positive"}, 2)
+                            {"other": "positive"})
 
 
 def _seed_files(tmp_path, seeds, paper):

@@ -29,6 +29,7 @@ import pandas as pd
 from .core import groups
 from .core.gradients import transform
 from .core.methods import METHODS, attribute, completeness_gap, names, resolve_target
+from .core.models import load_model as load_keras_model
 from .core.models import model_fn, split_embedding
 from .data.arrays import Reviews, pad_reviews
 from .data.prepare import tokenize, word_ids
@@ -54,7 +55,7 @@ def load_model(path) -> keras.Model:
         why = "not a .keras zip archive"
     else:
         try:
-            return keras.models.load_model(path)
+            return load_keras_model(path, compile=True)
         except Exception as err:  # corrupt or foreign archive: Keras raises many kinds
             why = f"{type(err).__name__}: {_first_line(err)}"
     raise ExplainError(f"cannot load {path} as a Keras model ({why})")

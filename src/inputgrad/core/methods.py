@@ -236,11 +236,19 @@ def smoothgrad(f, x, classes, output, batch_size, samples: int = 16, noise: floa
 
 # ----------------------------------------------------------------------------- predict only
 
+def forward(f, x, batch_size: int) -> np.ndarray:
+    """f on the rows of x, `batch_size` rows per call (f(x[s:s + batch_size])), the outputs
+    concatenated as one array; the one batched forward pass of the sections."""
+    x = np.asarray(x)
+    return np.concatenate([np.asarray(f(x[s:s + batch_size]))
+                           for s in range(0, len(x), batch_size)])
+
+
 def logits_of(f, x, batch_size: int = 256) -> np.ndarray:
     """The single output (logit) of a binary model for the rows of x, batch by batch."""
-    x = np.asarray(x)
-    parts = [np.asarray(f(x[s:s + batch_size]))[:, 0] for s in range(0, len(x), batch_size)]
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    if len(x) == 0:
+        return np.zeros(0, np.float32)
+    return forward(f, x, batch_size)[:, 0]
 
 
 def class_probability(f, x, direction, batch_size: int = 256) -> np.ndarray:

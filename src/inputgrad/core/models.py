@@ -89,6 +89,13 @@ def imdb_bow_mlp(vocab_size: int = 5000, hidden: tuple = (64, 64),
 
 
 @lru_cache(maxsize=16)
+def load_model(path, compile: bool = False) -> keras.Model:  # noqa: A002 (Keras' name)
+    """The Keras model saved at `path`. compile=False (the default): without its optimizer,
+    loss and metrics, which no attribution, table or figure needs; compile=True restores them
+    as Keras does by default."""
+    return keras.models.load_model(path, compile=compile)
+
+
 def model_fn(model: keras.Model):
     """The model as a function of its input, in inference mode (dropout off). Cached per model,
     so the gradient primitive (whose compile cache is keyed by this function) traces once."""

@@ -34,6 +34,7 @@ from ...core.groups import grouped_order, patch_groups, window_groups
 from ...core.stats import rankdata, sigmoid, softmax
 from ...data.arrays import Reviews, pad_reviews
 from ...data.encodings import bag_of_words
+from ...data.samples import sample_rows
 from ...infra.errors import ConfigError
 
 # detector -> sign: anomaly score = sign * raw value (higher = more anomalous)
@@ -409,8 +410,7 @@ def text_sample(reviews: Reviews, cfg: dict) -> np.ndarray:
     if len(eligible) < cfg["n"]:
         raise ConfigError(f"grouped.imdb_cnn: {len(eligible)} test reviews have >= "
                           f"{max(cfg['ks'])} words (max of ks), n = {cfg['n']}")
-    rng = np.random.default_rng(cfg["seed"])
-    return np.sort(rng.choice(eligible, size=cfg["n"], replace=False))
+    return sample_rows(eligible, cfg["n"], cfg["seed"])  # n <= len(eligible), checked above
 
 
 def text_deletion(model, ids, position, cfg: dict, batch_size: int) -> list[dict]:

@@ -16,6 +16,7 @@ import pandas as pd
 from inputgrad.core.deletion import area_over_curve, delete_top  # noqa: F401
 from inputgrad.core.models import reinitialised  # noqa: F401
 from inputgrad.core.stats import spearman_rows
+from inputgrad.data.samples import sample_rows
 from inputgrad.infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,7 @@ PROVIDES = ("gradient",)  # what the checks give a method: a differentiable MNIS
 
 def select_digits(n_total: int, n: int, seed: int) -> np.ndarray:
     """Sorted indices of a seeded random subset of min(n, n_total) rows."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
+    return sample_rows(n_total, n, seed)
 
 
 def method_options(methods, config: dict, batch_size: int) -> dict[str, dict]:

@@ -25,16 +25,14 @@ log = logging.getLogger(__name__)
 def _digits(model_path, data_path, digits: dict):
     """(model, f, x, classes): the trained model, its logit function, the seeded subset of
     test digits (n, 784) float32 and the classes the model predicts for them."""
-    import keras
-
-    from inputgrad.core.models import model_fn
+    from inputgrad.core.models import load_model, model_fn
 
     arrays = load_npz(data_path)
     if "x_test" not in arrays:
         raise DataError(f"{data_path}: no array 'x_test'")
     x_test = arrays["x_test"].reshape(len(arrays["x_test"]), -1).astype(np.float32, copy=False)
     x = x_test[compute.select_digits(len(x_test), digits["n"], digits["seed"])]
-    model = keras.models.load_model(model_path, compile=False)
+    model = load_model(model_path)
     f = model_fn(model)
     classes = np.asarray(f(x).numpy().argmax(axis=1), np.int32)
     return model, f, x, classes
@@ -115,6 +113,5 @@ def checks_seeds(inputs, outputs, params):
     log.info("checks across seeds:\n%s", markdown)
     aoc = table[table["seed"].isna() & (table["quantity"] == "deletion_aoc")]
     return {"checks_seeds_n": len(seeds),
-            "checks_seeds_same_order": len(tables.same_order_seeds(table)),
             **{f"checks_seeds_aoc_mean_{m}": float(v)
                for m, v in zip(aoc["method"], aoc["mean"], strict=True)}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from inputgrad.core.stats import seed_summary
+from inputgrad.core import seeds as across
 from inputgrad.infra.errors import DataError
 
 from .compute import aoc_by_method
@@ -82,11 +82,7 @@ def checks_seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     values = values.copy()
     aoc = values["quantity"] == "deletion_aoc"
     values.loc[aoc, "rank"] = values[aoc].groupby("seed")["value"].transform(_aoc_rank)
-    parts = []
-    for (quantity, method), group in values.groupby(["quantity", "method"], sort=False):
-        parts += [group, pd.DataFrame([{"quantity": quantity, "method": method,
-                                        **seed_summary(group["value"])}])]
-    table = pd.concat(parts, ignore_index=True).reindex(columns=SEED_COLUMNS)
+    table = across.seeds_table(values, ["quantity", "method"], SEED_COLUMNS, int_columns=())
     summary_aoc = table["seed"].isna() & (table["quantity"] == "deletion_aoc")
     table.loc[summary_aoc, "rank"] = _aoc_rank(table.loc[summary_aoc, "mean"])
     for column in ("seed", "rank", "n"):
@@ -94,31 +90,15 @@ def checks_seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def same_order_seeds(table: pd.DataFrame) -> list[int]:
-    """Seeds whose order of the methods by AOC is the order by mean AOC."""
-    aoc = table[table["quantity"] == "deletion_aoc"]
-    summary = aoc[aoc["seed"].isna()].set_index("method")["rank"]
-    return [int(s) for s, g in aoc.dropna(subset=["seed"]).groupby("seed")
-            if g.set_index("method")["rank"].equals(summary.reindex(g["method"]))]
-
-
-def _num(v, fmt: str = ".3f") -> str:
-    return "—" if pd.isna(v) else format(v, fmt)
-
-
 def _seed_rows(table: pd.DataFrame, first: list[str], cell) -> pd.DataFrame:
     """One Markdown row per (quantity, method): the `first` cells, one cell per seed
     (`cell(per-seed row)`), then mean, sd, min – max and the 95 % interval."""
     rows = []
     for _, group in table.groupby(["quantity", "method"], sort=False):
-        summary = group[group["seed"].isna()].iloc[0]
+        summary = across.summaries(group).iloc[0]
         row = dict(zip(first, [_label(summary, c) for c in first], strict=True))
-        row.update({f"seed {int(r['seed'])}": cell(r) for _, r in group.dropna(
-            subset=["seed"]).iterrows()})
-        row.update({"mean": _num(summary["mean"]), "sd": _num(summary["sd"]),
-                    "min – max": f"{_num(summary['min'])} – {_num(summary['max'])}",
-                    "95 % CI": ("—" if pd.isna(summary["ci_low"]) else
-                                f"{_num(summary['ci_low'])} – {_num(summary['ci_high'])}")})
+        row.update(across.seed_cells(group, cell))
+        row.update(across.summary_cells(summary))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -128,12 +108,12 @@ def _label(summary: pd.Series, column: str) -> str:
         return LABELS[summary["quantity"]]
     if column == "method":
         return summary["method"].replace("_", " ")
-    return _num(summary[column], "d")
+    return across.num(summary[column], "d")
 
 
 def _aoc_cell(row: pd.Series) -> str:
     """A seed's AOC with its rank within the seed."""
-    return f"{_num(row['value'])} ({_num(row['rank'], 'd')})"
+    return f"{across.num(row['value'])} ({across.num(row['rank'], 'd')})"
 
 
 def _order(ranked: pd.DataFrame) -> str:
@@ -151,26 +131,21 @@ def _order(ranked: pd.DataFrame) -> str:
 def checks_seeds_markdown(table: pd.DataFrame) -> str:
     """The cross-seed checks as Markdown: the deletion AOC by method (ranked by mean AOC, each
     seed's own rank in parentheses), then the diagnostics, then how to read them."""
-    seeds = [int(s) for s in table["seed"].dropna().unique()]
+    seeds = across.seed_list(table)
     aoc = table[table["quantity"] == "deletion_aoc"]
     ranked = aoc[aoc["seed"].isna()].sort_values("rank", kind="stable")
     order = ranked["method"].tolist()
     aoc = aoc.set_index("method").loc[order].reset_index()
-    same = same_order_seeds(table)
-    k = len(seeds)
     lines = [
-        f"# Attribution checks across seeds ({k} seed{'s' if k > 1 else ''}: "
-        f"{', '.join(map(str, seeds))})", "",
+        f"# Attribution checks across seeds ({across.seeds_phrase(seeds)})", "",
         "Deletion test: area over the curve (AOC) per method; larger = the ranking finds the "
         "pixels the model uses. Methods ranked by mean AOC; each seed's own rank in "
         "parentheses.", "",
-        _seed_rows(aoc, ["rank", "method"], _aoc_cell).to_markdown(index=False,
-                                                                   disable_numparse=True), "",
-        f"Order by mean AOC: {_order(ranked)}; the same order in {len(same)} of {k} "
-        f"seed{'s' if k > 1 else ''}.", "",
+        across.markdown(_seed_rows(aoc, ["rank", "method"], _aoc_cell)), "",
+        f"Order by mean AOC: {_order(ranked)}.", "",
         "Diagnostics:", "",
-        _seed_rows(table[table["quantity"] != "deletion_aoc"], ["quantity", "method"],
-                   lambda r: _num(r["value"])).to_markdown(index=False, disable_numparse=True),
+        across.markdown(_seed_rows(table[table["quantity"] != "deletion_aoc"],
+                                   ["quantity", "method"], lambda r: across.num(r["value"]))),
         "",
         "Notes. Per seed, the checks model trained with that seed, on the same digits, "
         "deletion grid and method seeds. sd: sample standard deviation over the seeds (ddof = "

@@ -57,13 +57,11 @@ def train_imdb_bow_mlp(inputs, outputs, params) -> dict:
 def imdb_bow_gbar(inputs, outputs, params) -> dict:
     """Rule imdb_bow_gbar: ḡ (test and train; probability and logit) as arrays (npz), the
     per-word table (csv), its summary (json) and the per-review scores x·ḡ (scores)."""
-    import keras
-
-    from ...core.models import model_fn
+    from ...core.models import load_model, model_fn
 
     cfg = params["cfg"]
     imdb = cfg["data"]["imdb"]
-    model = keras.models.load_model(inputs["model"])
+    model = load_model(inputs["model"], compile=True)
     vocab = int(model.input_shape[-1])
     x_train, y_train = _load_split(inputs["train"], vocab, imdb)
     x_test, y_test = _load_split(inputs["test"], vocab, imdb)
@@ -121,12 +119,12 @@ def table2_seeds(inputs, outputs, params) -> dict:
         {s: _read_table2(p) for s, p in by_seed["words"].items()},
         {s: json.loads(Path(p).read_text()) for s, p in by_seed["agreement"].items()},
         {s: _accuracy(p) for s, p in by_seed["metrics"].items()},
-        attribution["paper_words"], attribution["top_k"])
+        attribution["paper_words"])
     across = attribution["seeds"]
     pairs = tables.table2_seeds_pairs({s: _read_frame(p) for s, p in by_seed["gbar"].items()},
                                       across["column"], across["top_k"])
     write_csv(outputs["csv"], table)
-    write_text(outputs["md"], tables.table2_seeds_markdown(table, pairs, attribution["top_k"]))
+    write_text(outputs["md"], tables.table2_seeds_markdown(table, pairs))
     write_csv(outputs["pairs"], pairs)
     summary = table[table["seed"].isna() & (table["section"] != "paper_word")]
     summary = summary.set_index("quantity")

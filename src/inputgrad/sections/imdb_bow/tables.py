@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from ...core.stats import seed_summary
+from ...core import seeds as across
 from ...infra.errors import ConfigError
 from .compute import GBARS, compare_seeds, eligible_words, side_ranks, top_words
 
@@ -136,29 +136,20 @@ def table2_markdown(table: pd.DataFrame, summary: dict | None = None) -> str:
 
 # ---------------------------------------------------------------- across seeds
 
-SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")  # core.stats.seed_summary
-SEED_COLUMNS = ["section", "word", "expected", "quantity", "seed", "value", *SUMMARY]
-WORD_QUANTITIES = ("rank", "rank_overall", "gbar_test_probability", "sign_agrees", "in_top_k")
+SEED_COLUMNS = ["section", "word", "expected", "quantity", "seed", "value", *across.SUMMARY]
+WORD_QUANTITIES = ("rank", "rank_overall", "gbar_test_probability", "sign_agrees")
 AGREEMENT_QUANTITIES = ("paper_rule_agreement_test", "fitted_rule_agreement_test",
                         "fitted_threshold")
 PAIR_COLUMNS = ["seed_a", "seed_b", "n_words", "spearman_gbar", "top_positive_overlap",
                 "top_negative_overlap", "top_k"]
 
 
-def _seed_rows(values: dict[int, float], **item) -> list[dict]:
-    """One row per seed, then the summary row over the seeds (seed and value empty)."""
-    rows = [{**item, "seed": s, "value": v} for s, v in values.items()]
-    return rows + [{**item, **seed_summary(list(values.values()))}]
-
-
-def _word_values(row: pd.Series | None, top_k: int) -> dict[str, float]:
+def _word_values(row: pd.Series | None) -> dict[str, float]:
     """A paper word's quantities in one seed's Table 2 (row None: the word is not ranked)."""
     if row is None:
-        return {q: (0.0 if q == "in_top_k" else float("nan")) for q in WORD_QUANTITIES}
+        return dict.fromkeys(WORD_QUANTITIES, float("nan"))
     # Table 2 in memory has pd.NA (nullable ints), read back from CSV NaN: both become NaN
-    out = {q: float("nan") if pd.isna(row[q]) else float(row[q]) for q in WORD_QUANTITIES[:4]}
-    out["in_top_k"] = float(out["rank"] <= top_k)  # NaN rank (other side) is not in the top
-    return out
+    return {q: float("nan") if pd.isna(row[q]) else float(row[q]) for q in WORD_QUANTITIES}
 
 
 def _paper_row(words: pd.DataFrame, word: str, seed: int) -> pd.Series | None:
@@ -170,29 +161,29 @@ def _paper_row(words: pd.DataFrame, word: str, seed: int) -> pd.Series | None:
 
 
 def table2_seeds(words: dict[int, pd.DataFrame], agreements: dict[int, dict],
-                 accuracies: dict[int, float], paper_words: dict[str, str],
-                 top_k: int) -> pd.DataFrame:
+                 accuracies: dict[int, float], paper_words: dict[str, str]) -> pd.DataFrame:
     """Tidy Table 2 across seeds: one row per (item, quantity, seed), then a summary row per
     (item, quantity) (`core.stats.seed_summary`: NaN values ignored, n = seeds with a value).
 
     section paper_word (one per word of `paper_words`, from each seed's Table 2): rank (side
-    rank; NaN when ḡ has the other sign), rank_overall, gbar_test_probability, sign_agrees
-    (1/0) and in_top_k (1 if the side rank is <= top_k, else 0: its mean is the share of
-    seeds); section linear_agreement (each seed's `bow_linear_agreement`); section network:
+    rank; NaN when ḡ has the other sign), rank_overall, gbar_test_probability and sign_agrees
+    (1/0); whether a word is in the top k in how many seeds is judged by the report's claims;
+    section linear_agreement (each seed's `bow_linear_agreement`); section network:
     test_accuracy.
     """
     seeds = sorted(words)
     rows = []
     for word, expected in paper_words.items():
-        per_seed = {s: _word_values(_paper_row(words[s], word, s), top_k) for s in seeds}
+        per_seed = {s: _word_values(_paper_row(words[s], word, s)) for s in seeds}
         for q in WORD_QUANTITIES:
-            rows += _seed_rows({s: per_seed[s][q] for s in seeds}, section="paper_word",
-                               word=word, expected=expected, quantity=q)
+            rows += across.seed_rows({s: per_seed[s][q] for s in seeds},
+                                     {"section": "paper_word", "word": word,
+                                      "expected": expected, "quantity": q})
     for q in AGREEMENT_QUANTITIES:
-        rows += _seed_rows({s: float(agreements[s][q]) for s in seeds},
-                           section="linear_agreement", quantity=q)
-    rows += _seed_rows({s: float(accuracies[s]) for s in seeds}, section="network",
-                       quantity="test_accuracy")
+        rows += across.seed_rows({s: float(agreements[s][q]) for s in seeds},
+                                 {"section": "linear_agreement", "quantity": q})
+    rows += across.seed_rows({s: float(accuracies[s]) for s in seeds},
+                             {"section": "network", "quantity": "test_accuracy"})
     out = pd.DataFrame(rows).reindex(columns=SEED_COLUMNS)
     for col in ("seed", "n"):
         out[col] = out[col].astype("Int64")
@@ -216,28 +207,20 @@ def table2_seeds_pairs(frames: dict[int, pd.DataFrame], column: str,
     return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
-def _fmt(v: float, spec: str) -> str:
-    return "—" if pd.isna(v) else format(v, spec)
-
-
 def _per_seed(block: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """(the per-seed rows, the summary row) of one (item, quantity)."""
-    return block[block["seed"].notna()], block[block["seed"].isna()].iloc[0]
+    return across.per_seed(block), across.summaries(block).iloc[0]
 
 
-def _words_md(table: pd.DataFrame, top_k: int) -> pd.DataFrame:
+def _words_md(table: pd.DataFrame) -> pd.DataFrame:
     words = table[table["section"] == "paper_word"]
     rows = []
     for word, block in words.groupby("word", sort=False):
         ranks, rank = _per_seed(block[block["quantity"] == "rank"])
-        tops, _ = _per_seed(block[block["quantity"] == "in_top_k"])
         rows.append({"word": word, "expected": rank["expected"],
-                     **{f"seed {s}": _fmt(v, ".0f")
-                        for s, v in zip(ranks["seed"], ranks["value"], strict=True)},
-                     "mean": _fmt(rank["mean"], ".1f"),
-                     "min–max": ("—" if pd.isna(rank["min"])
-                                 else f"{rank['min']:.0f}–{rank['max']:.0f}"),
-                     f"in top {top_k}": f"{int(tops['value'].sum())} of {len(tops)}"})
+                     **across.seed_cells(ranks, lambda r: across.num(r["value"], ".0f")),
+                     "mean": across.num(rank["mean"], ".1f"),
+                     "min–max": across.span(rank["min"], rank["max"], ".0f", "–", "—")})
     return pd.DataFrame(rows)
 
 
@@ -254,14 +237,12 @@ def _model_md(table: pd.DataFrame) -> pd.DataFrame:
     for quantity, (label, spec) in MODEL_LABELS.items():
         values, summary = _per_seed(table[(table["section"] != "paper_word")
                                           & (table["quantity"] == quantity)])
-        mean, low, high = (_fmt(summary[c], spec) for c in ("mean", "min", "max"))
-        ci = ("—" if pd.isna(summary["ci_low"])
-              else f"{_fmt(summary['ci_low'], spec)} – {_fmt(summary['ci_high'], spec)}")
+        spread = across.span(summary["min"], summary["max"], spec, "–")
         rows.append({"quantity": label,
-                     **{f"seed {s}": _fmt(v, spec)
-                        for s, v in zip(values["seed"], values["value"], strict=True)},
-                     "mean (min–max)": f"{mean} ({low}–{high})",
-                     "95 % CI": ci})
+                     **across.seed_cells(values, lambda r, spec=spec: across.num(r["value"],
+                                                                                 spec)),
+                     "mean (min–max)": f"{across.num(summary['mean'], spec)} ({spread})",
+                     "95 % CI": across.interval(summary, spec)})
     return pd.DataFrame(rows)
 
 
@@ -282,7 +263,7 @@ def _pairs_md(pairs: pd.DataFrame) -> str:
             f" of the top {k} negative words {_range(pairs['top_negative_overlap'], '.2f')}.")
 
 
-def table2_seeds_markdown(table: pd.DataFrame, pairs: pd.DataFrame, top_k: int) -> str:
+def table2_seeds_markdown(table: pd.DataFrame, pairs: pd.DataFrame) -> str:
     """Table 2 across seeds as Markdown: the paper's words' side ranks per seed, the network's
     accuracy and the linear rule per seed with mean (min–max), and the pairs of seeds."""
     seeds = table["seed"].dropna().unique()
@@ -290,14 +271,14 @@ def table2_seeds_markdown(table: pd.DataFrame, pairs: pd.DataFrame, top_k: int) 
         f"# Table 2 across {len(seeds)} seeds: the paper's words and the linear rule "
         "(bag-of-words MLP)", "",
         "Side rank of the paper's words by ḡ in each seed's Table 2:", "",
-        _words_md(table, top_k).to_markdown(index=False, disable_numparse=True), "",
+        across.markdown(_words_md(table)), "",
         "Network and linear rule x·ḡ > t, test reviews:", "",
-        _model_md(table).to_markdown(index=False, disable_numparse=True), "",
+        across.markdown(_model_md(table)), "",
         _pairs_md(pairs), "",
         "Notes. side rank = rank among the words on the paper's side of ḡ (positive words: "
         "1 = largest ḡ; negative words: 1 = most negative ḡ; — when ḡ has the other sign in "
-        "that seed, or the word is not ranked); mean and min–max over the seeds with a rank; "
-        f"in top {top_k}: seeds whose Table 2 lists the word. agreement = share of test "
+        "that seed, or the word is not ranked); mean and min–max over the seeds with a rank. "
+        "agreement = share of test "
         "reviews where the rule's class equals the network's. 95 % CI: Student-t interval for "
         "the mean over seeds, only with 5 or more seeds.",
     ]

@@ -29,6 +29,7 @@ from ...core.stats import probability_scale, sigmoid
 from ...data.arrays import Reviews, load_reviews, pad_reviews
 from ...data.encodings import OOV_MARK, display_tokens  # noqa: F401  (shared)
 from ...data.prepare import tokenize
+from ...data.samples import sample_rows
 from ...infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -228,8 +229,7 @@ def select_reviews(reviews: Reviews, vocab: list[str], phrases: list[str], n_ran
     rows = [dict(e, selection="; ".join(e["selection"])) for e in found.values()]
     rest = np.setdiff1d(np.arange(len(reviews)), list(found))
     rest = rest[np.diff(reviews.offsets)[rest] > 0]
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(rest, size=min(n_random, len(rest)), replace=False)
+    pick = sample_rows(rest, n_random, seed, sort=False)
     rows += [{"index": int(i), "selection": "random", "phrase": [], "starts": []} for i in pick]
     return rows
 

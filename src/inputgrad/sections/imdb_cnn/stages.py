@@ -32,12 +32,12 @@ def train_imdb_cnn(inputs, outputs, params):
 def imdb_cnn_word_gradients(inputs, outputs, params):
     """Rule imdb_cnn_word_gradients: per-word gradient norms of every test review (npz), and
     the accuracy of the saved predictions (json). Returns the time taken as a metric."""
-    import keras
+    from ...core.models import load_model
 
     cfg = params["cfg"]
     compute.check_targets(cfg["attribution"]["targets"])
     reviews = load_reviews(inputs["test"])
-    model = keras.models.load_model(inputs["model"])
+    model = load_model(inputs["model"], compile=True)
     start = time.perf_counter()
     arrays = compute.word_gradients(model, reviews, cfg)
     seconds = time.perf_counter() - start

@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ...core import seeds as across
 from ...core.stats import seed_summary
 from ...data.arrays import Reviews
 from ...infra.errors import ConfigError, DataError
@@ -157,8 +158,7 @@ def read_table1(path) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- across seeds
 
 MEASURES = ("window_rank_first_word", "window_rank_sum")
-SUMMARY_COLUMNS = ["n", "share_first", "share_top3", "mean", "sd", "min", "max", "ci_low",
-                   "ci_high"]
+SUMMARY_COLUMNS = list(across.SUMMARY)
 SEEDS_NOTE = (
     "Ranks (1 = top) of the window of {width} words starting at each occurrence of a paper "
     "phrase, among all windows of its review (one per word the model saw, `words_seen`), by the "
@@ -169,9 +169,9 @@ SEEDS_NOTE = (
     "ranks a window by the sum of its words' norms. Percentile = rank / words_seen (small = "
     "near the top). Null reference: a word drawn at random from the review has median rank "
     "(words_seen + 1) / 2, percentile (words_seen + 1) / (2 words_seen), about 0.5. Rows with "
-    "seed `all` summarise the seeds: `share_first` and `share_top3` are the shares of seeds "
-    "where the phrase's window is first and in the top 3, `mean` (with its `percentile`), `sd`, "
-    "`min`, `max` of the rank, and a 95 % t interval for the mean if 5 or more seeds ran. A "
+    "seed `all` summarise the seeds: `n` (seeds with a rank), `mean` (with its `percentile`), "
+    "`sd`, `min`, `max` of the rank, and a 95 % t interval for the mean if 5 or more seeds ran "
+    "(in how many seeds the phrase is first: the report's claims). A "
     "`truncated` occurrence lies before the {maxlen}-token window and has no rank."
 )
 STABILITY_NOTE = (
@@ -232,25 +232,18 @@ def table1_seeds(rows: list[dict]) -> pd.DataFrame:
     per_seed = pd.DataFrame(rows)
     keys = ["phrase", "review_id", "label", "phrase_position", "status", "words_seen",
             "measure"]
-    parts = []
-    for key, group in per_seed.groupby(keys, sort=False):
-        parts += [group, pd.DataFrame([summary_row(dict(zip(keys, key, strict=True)), group)])]
-    table = pd.concat(parts, ignore_index=True)[[*per_seed.columns, *SUMMARY_COLUMNS]]
-    return table.astype({"rank": "Int64", "top_position": "Int64", "n": "Int64"})
+    return across.seeds_table(per_seed, keys, [*per_seed.columns, *SUMMARY_COLUMNS],
+                              int_columns=("rank", "top_position", "n"), value="rank",
+                              extra=summary_row)
 
 
-def summary_row(key: dict, group: pd.DataFrame) -> dict:
-    """The across-seed summary of one occurrence and measure (NaN ranks = truncated)."""
-    ranks = group["rank"].astype("float64").to_numpy()
-    ranked = ranks[~np.isnan(ranks)]
-    stats = seed_summary(ranks)
+def summary_row(key: dict, group: pd.DataFrame, stats: dict) -> dict:
+    """The across-seed summary of one occurrence and measure (NaN ranks = truncated), beside
+    `stats`, the `seed_summary` of its ranks."""
     words = key["words_seen"]
-    return {**key, "seed": "all", "rank": np.nan, "percentile": stats["mean"] / words,
+    return {"seed": "all", "rank": np.nan, "percentile": stats["mean"] / words,
             "random_rank": (words + 1) / 2, "random_percentile": (words + 1) / (2 * words),
-            "top_expression": "", "top_position": np.nan,
-            "share_first": float((ranked == 1).mean()) if ranked.size else np.nan,
-            "share_top3": float((ranked <= 3).mean()) if ranked.size else np.nan,
-            **stats}
+            "top_expression": "", "top_position": np.nan}
 
 
 def stability(ranks: dict[int, dict]) -> pd.DataFrame:
@@ -320,10 +313,8 @@ def _top_cell(row) -> str:
 
 
 def _summary_line(label: str, s) -> str:
-    """`label` over seeds: first / top-3 shares as k of K, mean (percentile), range, interval."""
-    k = int(s["n"])
-    line = (f"{label} over {k} seed(s): first in {round(s['share_first'] * k)} of {k}, top 3 in "
-            f"{round(s['share_top3'] * k)} of {k}; mean {s['mean']:.1f} (percentile "
+    """`label` over seeds: mean (percentile), range, interval."""
+    line = (f"{label} over {int(s['n'])} seed(s): mean {s['mean']:.1f} (percentile "
             f"{s['percentile']:.3f}), min {s['min']:g}, max {s['max']:g}")
     if not np.isnan(s["ci_low"]):
         line += f", 95 % interval of the mean {s['ci_low']:.1f}–{s['ci_high']:.1f}"

@@ -198,10 +198,10 @@ def logit_weight_gap(model, x: np.ndarray, batch_size: int) -> float:
 
 def predictions(model, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays saved beside the Jacobians: n, mean class probability (classes,), accuracy."""
+    from ...core.methods import forward
     from ...core.models import model_fn
 
-    f = model_fn(model)
-    logits = np.concatenate([f(x[s:s + 4096]).numpy() for s in range(0, len(x), 4096)])
+    logits = forward(model_fn(model), x, 4096)
     return {"n": np.int64(len(x)), "mean_probability": softmax(logits).mean(axis=0),
             "accuracy": np.float64((logits.argmax(axis=1) == y).mean())}
 

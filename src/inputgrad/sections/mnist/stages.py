@@ -47,12 +47,12 @@ def mnist_jacobian(inputs, outputs, params):
     `<target>_class` (row c: mean over the test digits of true class c), `n`,
     `mean_probability`, `accuracy`. Returns the checks (factorised vs direct; logreg: logit
     Jacobian vs W) and the seconds the Jacobians took."""
-    import keras
+    from ...core.models import load_model
 
     cfg = params["cfg"]
     attr = cfg["attribution"]
     check_targets(attr["targets"])
-    model = keras.models.load_model(inputs["model"], compile=False)
+    model = load_model(inputs["model"])
     data = load_data(inputs["data"])
     x, y = data["x_test"], data["y_test"]
     start = time.perf_counter()
@@ -77,9 +77,9 @@ def mnist_jacobian(inputs, outputs, params):
 
 def mnist_logreg_weights(inputs, outputs, params):
     """Rule mnist_logreg_weights: the regression's npz arrays `weights` (classes, 784), `bias`."""
-    import keras
+    from ...core.models import load_model
 
-    model = keras.models.load_model(inputs["model"], compile=False)
+    model = load_model(inputs["model"])
     weights, bias = dense_weights(model)
     save_npz(outputs["weights"], {"weights": weights, "bias": bias})
     log.info("%s: weights %s, range [%.3g, %.3g]", outputs["weights"], weights.shape,

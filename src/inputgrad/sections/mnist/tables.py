@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...core.stats import pearson_rows, seed_summary
+from ...core import seeds as across
+from ...core.stats import pearson_rows
 from .compute import TARGETS, class_key, seed_mean
 
 COLUMN_NOTES = {
@@ -18,7 +19,7 @@ COLUMN_NOTES = {
     "mlp_logit_class": "MLP class-conditional mean Jacobian of the class logit (digits of "
                        "class c only)",
 }
-SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")
+SUMMARY = across.SUMMARY
 
 
 def correlation_table(mlp_jac: dict, weights: np.ndarray,
@@ -81,8 +82,7 @@ def seeds_table(seeds, mlp: list[dict], logreg: list[dict], weights: list[dict])
     rows = []
     for (quantity, variant, digit), by_seed in values.items():
         item = {"quantity": quantity, "variant": variant, "digit": digit}
-        rows += [{**item, "seed": s, "value": by_seed[s]} for s in seeds]
-        rows.append({**item, "seed": "all", **seed_summary([by_seed[s] for s in seeds])})
+        rows += across.seed_rows({s: by_seed[s] for s in seeds}, item, summary_seed="all")
         if "averaged" in by_seed:
             rows.append({**item, "seed": "averaged", "value": by_seed["averaged"]})
     df = pd.DataFrame(rows, columns=["quantity", "variant", "digit", "seed", "value", *SUMMARY])
@@ -117,7 +117,7 @@ def seeds_markdown(df: pd.DataFrame) -> str:
             "and the same seed's logistic-regression weights; summary over seeds (95 % CI: "
             "Student t, 5 or more seeds); seed-averaged: the Jacobians averaged over the seeds "
             "against the seed-averaged weights.\n\n"
-            + overview.to_markdown(index=False, disable_numparse=True)  # keep the formats above
+            + across.markdown(overview)  # keep the formats above
             + "\n\nSeed-averaged Jacobians vs seed-averaged weights, r per digit:\n\n"
             + per_digit.to_markdown(index=False, floatfmt=floatfmt) + "\n\n" + notes + "\n")
 
@@ -127,12 +127,12 @@ def _overview_row(quantity: str, variant: str, by_seed: pd.DataFrame, seeds) -> 
     fmt = ".4f" if quantity == "test_accuracy" else ".3f"
     summary = by_seed.loc["all"]
     row = {"quantity": quantity, "variant": variant}
-    row.update({f"seed {s}": format(by_seed.loc[s, "value"], fmt) for s in seeds})
-    row["mean"] = format(summary["mean"], fmt)
-    row["sd"] = "–" if np.isnan(summary["sd"]) else format(summary["sd"], fmt)  # one seed
-    row["min–max"] = f"{summary['min']:{fmt}}–{summary['max']:{fmt}}"
-    row["95 % CI"] = ("–" if np.isnan(summary["ci_low"])
-                      else f"{summary['ci_low']:{fmt}}–{summary['ci_high']:{fmt}}")
+    row.update({f"seed {s}": across.num(by_seed.loc[s, "value"], fmt, None) for s in seeds})
+    row["mean"] = across.num(summary["mean"], fmt, None)
+    row["sd"] = across.num(summary["sd"], fmt, "–")  # one seed
+    row["min–max"] = (f"{across.num(summary['min'], fmt, None)}–"
+                      f"{across.num(summary['max'], fmt, None)}")
+    row["95 % CI"] = across.interval(summary, fmt, "–", "–")
     row["seed-averaged"] = (format(by_seed.loc["averaged", "value"], fmt)
                             if "averaged" in by_seed.index else "")
     return row

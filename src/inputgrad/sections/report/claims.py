@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ...core.seeds import SUMMARY
 from ...core.stats import seed_summary
 from ...infra.errors import InputgradError
 
@@ -34,7 +35,6 @@ AGGREGATES = ("first", "min", "max", "mean")
 OVER_SEEDS = ("each", "mean", "none")
 NOT_STATED = "not stated by the paper"
 NO_RESULT = "no result"
-SUMMARY = ("n", "mean", "sd", "min", "max", "ci_low", "ci_high")
 
 
 class ClaimError(InputgradError, ValueError):

@@ -22,6 +22,7 @@ import numpy as np
 
 from ...core.stats import sigmoid, softmax
 from ...data.arrays import Reviews
+from ...data.samples import sample_rows  # noqa: F401 (the stages call compute.sample_rows)
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,6 @@ STRATEGIES = ("gradient", "random")  # word flips / substitutions: first-order g
 
 
 # ----------------------------------------------------------------------------- inputs
-
-def sample_rows(n_total: int, n: int, seed: int) -> np.ndarray:
-    """Sorted indices of a seeded random subset of min(n, n_total) rows."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
-
 
 def review_subset(reviews: Reviews, rows: np.ndarray) -> Reviews:
     """The reviews `rows` of a split, in the same flat layout."""
@@ -54,10 +49,11 @@ def logits(f, x, batch_size: int) -> np.ndarray:
     """f(x) batch by batch, float32 (n, k)."""
     import tensorflow as tf
 
+    from ...core.methods import forward
+
     x = np.asarray(x)
     dtype = tf.float32 if x.dtype.kind == "f" else None
-    return np.concatenate([f(tf.convert_to_tensor(x[s:s + batch_size], dtype=dtype)).numpy()
-                           for s in range(0, len(x), batch_size)])
+    return forward(lambda xb: f(tf.convert_to_tensor(xb, dtype=dtype)), x, batch_size)
 
 
 # ----------------------------------------------------------------------------- Taylor

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...core.stats import seed_summary
+from ...core import seeds as across
 from ...infra.errors import DataError
 from .compute import (
     DIRECTIONS,
@@ -28,10 +28,6 @@ MODEL_LABELS = {"mnist_mlp": "MNIST MLP", "mnist_logreg": "MNIST logistic regres
 def _json_number(v) -> float | None:
     """A float for JSON; None for NaN (strict JSON has no NaN)."""
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
-def _num(v, fmt: str = ".3f") -> str:
-    return "—" if v is None or pd.isna(v) else format(v, fmt)
 
 
 # ----------------------------------------------------------------------------- Taylor
@@ -161,11 +157,11 @@ def substitutions_markdown(table: pd.DataFrame, summary: dict, examples: pd.Data
     """Success rates within k substitutions (gradient-guided vs random) and the examples."""
     report = [str(k) for k in cfg["report"]]
     rates = pd.DataFrame([{"strategy": s.replace("_", " "),
-                           **{f"within {k}": _num(summary[s]["share_within"][k], ".2f")
+                           **{f"within {k}": across.num(summary[s]["share_within"][k], ".2f")
                               for k in report}} for s in STRATEGIES])
     shown = examples.assign(
-        p_positive_before=examples["p_positive_before"].map(lambda v: _num(v)),
-        p_positive_after=examples["p_positive_after"].map(lambda v: _num(v)),
+        p_positive_before=examples["p_positive_before"].map(lambda v: across.num(v)),
+        p_positive_after=examples["p_positive_after"].map(lambda v: across.num(v)),
         excerpt=examples["excerpt"].str.replace("|", "\\|", regex=False))
     lines = [
         f"# Word substitutions on the IMDB CNN ({summary['n']} test reviews)", "",
@@ -244,15 +240,7 @@ def sensitivity_seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     """Per (quantity, model, variant): its per-seed rows, then one summary row (seed empty)
     with `core.stats.seed_summary` of them (NaN values, e.g. "never crossed", left out; n
     counts the seeds with a value)."""
-    parts = []
-    for (quantity, model, variant), group in values.groupby(["quantity", "model", "variant"],
-                                                            sort=False):
-        parts += [group, pd.DataFrame([{"quantity": quantity, "model": model, "variant": variant,
-                                        **seed_summary(group["value"])}])]
-    table = pd.concat(parts, ignore_index=True).reindex(columns=SEED_COLUMNS)
-    for column in ("seed", "n"):
-        table[column] = table[column].astype("Int64")
-    return table
+    return across.seeds_table(values, ["quantity", "model", "variant"], SEED_COLUMNS)
 
 
 def _seed_rows(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
@@ -260,16 +248,11 @@ def _seed_rows(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
     the 95 % interval."""
     rows = []
     for (model, variant), group in table.groupby(["model", "variant"], sort=False):
-        summary = group[group["seed"].isna()].iloc[0]
+        summary = across.summaries(group).iloc[0]
         row = {"model": MODEL_LABELS.get(model, model), "variant": variant}
-        row.update({f"seed {int(r['seed'])}": r["note"] if r["note"] else _num(r["value"], fmt)
-                    for _, r in group.dropna(subset=["seed"]).iterrows()})
-        row.update({"n": _num(summary["n"], "d"), "mean": _num(summary["mean"], fmt),
-                    "sd": _num(summary["sd"], fmt),
-                    "min – max": f"{_num(summary['min'], fmt)} – {_num(summary['max'], fmt)}",
-                    "95 % CI": ("—" if pd.isna(summary["ci_low"]) else
-                                f"{_num(summary['ci_low'], fmt)} – "
-                                f"{_num(summary['ci_high'], fmt)}")})
+        row.update(across.seed_cells(group, lambda r: r["note"] if r["note"] else
+                                     across.num(r["value"], fmt)))
+        row.update(across.summary_cells(summary, fmt, n=True))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -280,14 +263,10 @@ FORMATS = {"taylor_eps_at_threshold": ".3g", "mnist_accuracy": ".3f", "bow_media
 
 def sensitivity_seeds_markdown(table: pd.DataFrame, settings: dict) -> str:
     """The cross-seed sensitivity numbers as Markdown, one table per quantity."""
-    seeds = [int(s) for s in table["seed"].dropna().unique()]
-    k = len(seeds)
-    lines = [f"# Sensitivity across seeds ({k} seed{'s' if k > 1 else ''}: "
-             f"{', '.join(map(str, seeds))})", ""]
+    lines = [f"# Sensitivity across seeds ({across.seeds_phrase(across.seed_list(table))})", ""]
     for quantity, group in table.groupby("quantity", sort=False):
         lines += [f"## {LABELS[quantity].format(**settings)}", "",
-                  _seed_rows(group, FORMATS[quantity]).to_markdown(index=False,
-                                                                   disable_numparse=True), ""]
+                  across.markdown(_seed_rows(group, FORMATS[quantity])), ""]
     lines += [
         "Notes. Per seed, the models trained with that seed, on the same sampled inputs, "
         "directions and random draws. never: the median error stays below the threshold on "

@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from ...core.stats import seed_summary, sigmoid, spearman
+from ...data.samples import sample_rows
 from ...infra.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -177,8 +178,7 @@ def select_reviews(n_words, n: int, min_words: int, seed: int) -> np.ndarray:
     eligible = np.flatnonzero(np.asarray(n_words) >= min_words)
     if len(eligible) == 0:
         raise ConfigError(f"sample.min_words={min_words}: no review has that many words")
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(eligible, size=min(n, len(eligible)), replace=False))
+    return sample_rows(eligible, n, seed)
 
 
 def check_percents(percents, bins) -> None:

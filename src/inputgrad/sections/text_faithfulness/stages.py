@@ -42,14 +42,12 @@ def text_faithfulness(inputs, outputs, params) -> dict:
     """Rule text_faithfulness (one seed's CNN): every text method on a seeded sample of test
     reviews -> AOPC summary (csv), deletion/insertion curves, agreement between methods, and
     the model-randomisation check on the first `sanity.reviews` of them."""
-    import keras
-
     from ...core.methods import METHODS
-    from ...core.models import model_fn, reinitialised
+    from ...core.models import load_model, model_fn, reinitialised
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
     _check(attr)
-    model = keras.models.load_model(inputs["model"], compile=False)
+    model = load_model(inputs["model"])
     ids, position = pad_reviews(load_reviews(inputs["test"]), int(model.input_shape[1]),
                                 imdb["start_char"])
     words = position >= 0
@@ -98,14 +96,12 @@ def bow_faithfulness(inputs, outputs, params) -> dict:
     """Rule bow_faithfulness (one seed's bag-of-words MLP): gradient, gradient x input, ḡ (of
     imdb_bow_gbar), logistic-regression coefficients, occlusion and random on a seeded sample
     of test reviews -> AOPC summary (csv), curves and agreement."""
-    import keras
-
-    from ...core.models import model_fn
+    from ...core.models import load_model, model_fn
     from ...data.encodings import reviews_bow
 
     attr, imdb = params["cfg"]["attribution"], params["cfg"]["data"]["imdb"]
     compute.check_percents(attr["percents"], attr["aopc_percents"])
-    model = keras.models.load_model(inputs["model"], compile=False)
+    model = load_model(inputs["model"])
     vocab = int(model.input_shape[-1])
     gbar = load_npz(inputs["gbar"])
     key = f"gbar_{attr['bow_gbar']}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...core import seeds as across
 from ...core.stats import seed_summary
 from ...infra.errors import DataError
 from .compute import METRICS, review_summary
@@ -127,12 +128,7 @@ def seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     row (seed empty) with `core.stats.seed_summary`. `rank` (AOPC only): within the seed, and
     in the summary row by the mean over seeds (1 = most faithful)."""
     keys = ["model", "quantity", "method", "method_b", "removal"]
-    values = values.copy()
-    parts = []
-    for key, group in values.groupby(keys, sort=False):
-        parts += [group, pd.DataFrame([{**dict(zip(keys, key, strict=True)),
-                                        **seed_summary(group["value"])}])]
-    table = pd.concat(parts, ignore_index=True).reindex(columns=SEED_COLUMNS)
+    table = across.seeds_table(values, keys, SEED_COLUMNS, int_columns=())
     aopc = table["quantity"].isin(METRICS)
     per_seed = aopc & table["seed"].notna()
     summary = aopc & table["seed"].isna()
@@ -146,26 +142,14 @@ def seeds_table(values: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _num(v, fmt: str = ".3f") -> str:
-    return "—" if pd.isna(v) else format(v, fmt)
-
-
 def _cell(summary: pd.Series) -> str:
     """'mean (min – max)', or 'mean [ci_low, ci_high]' from 5 seeds on, or the one value."""
-    if summary["n"] == 1:
-        return _num(summary["mean"])
-    if pd.notna(summary["ci_low"]):
-        return f"{_num(summary['mean'])} [{_num(summary['ci_low'])}, {_num(summary['ci_high'])}]"
-    return f"{_num(summary['mean'])} ({_num(summary['min'])} – {_num(summary['max'])})"
-
-
-def _summaries(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["seed"].isna()]
+    return across.cell(summary, brackets=True)
 
 
 def aopc_markdown(table: pd.DataFrame, model: str, removals: list[str]) -> str:
     """Methods (ranked by mean comprehensiveness of the first removal) x AOPC per removal."""
-    s = _summaries(table[(table["model"] == model) & table["quantity"].isin(METRICS)])
+    s = across.summaries(table[(table["model"] == model) & table["quantity"].isin(METRICS)])
     first = s[(s["quantity"] == METRICS[0]) & (s["removal"] == removals[0])]
     order = first.sort_values(["rank", "method"], kind="stable")["method"].tolist()
     rows = []
@@ -178,12 +162,12 @@ def aopc_markdown(table: pd.DataFrame, model: str, removals: list[str]) -> str:
                 label = f"{metric.split('_')[0]} ({removal})"
                 row[label] = _cell(hit.iloc[0]) if len(hit) else "—"
         rows.append(row)
-    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+    return across.markdown(rows)
 
 
 def pair_markdown(table: pd.DataFrame, model: str, reference: str) -> str:
     """Agreement of every method with `reference`: the three measures, mean over seeds."""
-    s = _summaries(table[(table["model"] == model)
+    s = across.summaries(table[(table["model"] == model)
                          & table["quantity"].str.startswith("agreement_")])
     s = s[(s["method"] == reference) | (s["method_b"] == reference)]
     rows = {}
@@ -191,21 +175,21 @@ def pair_markdown(table: pd.DataFrame, model: str, reference: str) -> str:
         other = r["method_b"] if r["method"] == reference else r["method"]
         rows.setdefault(other, {"method": other.replace("_", " ")})
         rows[other][r["quantity"].removeprefix("agreement_").replace("_", " ")] = _cell(r)
-    return pd.DataFrame(list(rows.values())).to_markdown(index=False, disable_numparse=True)
+    return across.markdown(list(rows.values()))
 
 
 def sanity_markdown(table: pd.DataFrame, model: str) -> str:
-    s = _summaries(table[(table["model"] == model) & (table["quantity"] == "sanity_spearman")])
-    return pd.DataFrame({"method": s["method"].str.replace("_", " "),
-                         "Spearman trained vs re-initialised": [_cell(r) for _, r in
-                                                                 s.iterrows()]}
-                        ).to_markdown(index=False, disable_numparse=True)
+    s = across.summaries(table[(table["model"] == model)
+                               & (table["quantity"] == "sanity_spearman")])
+    return across.markdown({"method": s["method"].str.replace("_", " "),
+                            "Spearman trained vs re-initialised": [_cell(r) for _, r in
+                                                                    s.iterrows()]})
 
 
 def headline(table: pd.DataFrame, model: str, pair: list[str]) -> str:
     """'a vs b: Spearman x, |score| Spearman y, top overlap z' (means over seeds)."""
     a, b = pair
-    s = _summaries(table[(table["model"] == model)
+    s = across.summaries(table[(table["model"] == model)
                          & (((table["method"] == a) & (table["method_b"] == b))
                             | ((table["method"] == b) & (table["method_b"] == a)))])
     parts = [f"{q.removeprefix('agreement_').replace('_', ' ')} {_cell(r)}"
@@ -217,12 +201,10 @@ def seeds_markdown(table: pd.DataFrame, cfg: dict) -> str:
     """The cross-seed tables: AOPC per model and method, agreement with occlusion, the
     headline agreement, sanity, and how to read them."""
     attr = cfg["attribution"]
-    seeds = [int(s) for s in table["seed"].dropna().unique()]
-    k = len(seeds)
     cnn, bow = "imdb_cnn", "imdb_bow_mlp"
     lines = [
-        f"# Text faithfulness across seeds ({k} seed{'s' if k > 1 else ''}: "
-        f"{', '.join(map(str, seeds))})", "",
+        "# Text faithfulness across seeds "
+        f"({across.seeds_phrase(across.seed_list(table))})", "",
         f"ERASER AOPC over the top {', '.join(map(str, attr['aopc_percents']))} % of each "
         f"review's words; comprehensiveness (higher = the top words matter) and sufficiency "
         f"(lower = the top words suffice) of p(y|x), y = the predicted class. Cells: mean "
