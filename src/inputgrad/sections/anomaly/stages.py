@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...data.arrays import load_reviews, pad_reviews
+from ...data.samples import sample_rows
 from ...infra.errors import DataError
 from ...infra.io import load_npz, save_figure, write_csv, write_text
 from . import compute, tables, views
@@ -19,12 +20,6 @@ log = logging.getLogger(__name__)
 
 # keras / TensorFlow are imported only by the stages that run a model, so anomaly_seeds and the
 # figure start without them.
-
-
-def _load_model(path):
-    import keras
-
-    return keras.models.load_model(path, compile=False)
 
 
 def _mnist_test(path) -> np.ndarray:
@@ -57,6 +52,8 @@ def gradient_anomaly(inputs, outputs, params) -> dict:
     """Rule gradient_anomaly (one seed): AUROC and FPR95 of every detector for every model
     against its shifted sets (tidy CSV). Returns the seconds per model and the mean AUROC per
     model and detector as metrics."""
+    from ...core.models import load_model
+
     cfg = params["cfg"]
     anomaly, imdb = cfg["anomaly"], cfg["data"]["imdb"]
     sets = {"mnist": compute.mnist_sets(_mnist_test(inputs["mnist"]), _sklearn_digits(),
@@ -66,7 +63,7 @@ def gradient_anomaly(inputs, outputs, params) -> dict:
     rows, metrics = [], {}
     for name, kind in params["models"].items():
         start = time.perf_counter()
-        model = _load_model(inputs[name])
+        model = load_model(inputs[name])
         values = {k: compute.detector_values(model, x, anomaly["batch_size"],
                                              anomaly["chunk_size"])
                   for k, x in _model_sets(kind, model, sets, imdb).items()}
@@ -87,7 +84,7 @@ def gradient_anomaly(inputs, outputs, params) -> dict:
 def grouped_deletion(inputs, outputs, params) -> dict:
     """Rule grouped_deletion (one seed): deletion curves of the MNIST MLP (pixels vs k x k
     patches) and of the CNN (words vs windows), tidy CSV."""
-    from ...core.models import model_fn
+    from ...core.models import load_model, model_fn
 
     cfg = params["cfg"]
     grouped, imdb = cfg["grouped"], cfg["data"]["imdb"]
@@ -97,16 +94,15 @@ def grouped_deletion(inputs, outputs, params) -> dict:
     digits = {**grouped["mnist"], **options}
     x = _mnist_test(inputs["mnist"])
     x = x.reshape(len(x), -1).astype(np.float32)
-    pick = np.sort(np.random.default_rng(digits["seed"]).choice(
-        len(x), size=min(digits["n"], len(x)), replace=False))
+    pick = sample_rows(len(x), digits["n"], digits["seed"])
     parts = [tables.deletion_table("mnist_mlp", compute.mnist_deletion(
-        model_fn(_load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
+        model_fn(load_model(inputs["mnist_mlp"])), x[pick], digits, grouped["batch_size"]))]
     metrics["grouped_seconds_mnist_mlp"] = time.perf_counter() - start
     text = {**grouped["imdb_cnn"], **options}
     if text["enabled"]:
         start = time.perf_counter()
         reviews = load_reviews(inputs["imdb_test"])
-        model = _load_model(inputs["imdb_cnn"])
+        model = load_model(inputs["imdb_cnn"])
         ids, offsets = compute.take_reviews(reviews, compute.text_sample(reviews, text))
         padded, position = pad_reviews(compute.as_reviews(ids, offsets),
                                        int(model.input_shape[1]), imdb["start_char"])

@@ -24,12 +24,6 @@ log = logging.getLogger(__name__)
 # and sensitivity_seeds rules start without TensorFlow.
 
 
-def _load_model(path):
-    import keras
-
-    return keras.models.load_model(path, compile=False)
-
-
 def _mnist_test(path, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded sample of the test digits: (x (n, 784) float32 in [0, 1], labels (n,))."""
     from ...data.encodings import flatten
@@ -64,11 +58,11 @@ def _bow_inputs(model, reviews: Reviews, imdb: dict) -> tuple[np.ndarray, np.nda
 def _taylor_inputs(inputs: dict, models: dict, cfg: dict, imdb: dict):
     """(model name, f, x) for each scored model, by the input it reads: pixels, the bag of
     words, or the CNN's embedding output for token ids."""
-    from ...core.models import model_fn, split_embedding
+    from ...core.models import load_model, model_fn, split_embedding
 
     n, seed = cfg["inputs"], cfg["seed"]
     for name, kind in models.items():
-        model = _load_model(inputs[name])
+        model = load_model(inputs[name])
         if kind == "pixels":
             x, _ = _mnist_test(inputs["mnist"], n[name], seed)
             yield name, model_fn(model), x
@@ -114,7 +108,7 @@ def taylor_validity(inputs, outputs, params):
 def fgsm_robustness(inputs, outputs, params):
     """Rule fgsm_robustness (one seed, both MNIST models): accuracy per eps under FGSM, random
     signs and PGD (tidy CSV) and the summary (JSON)."""
-    from ...core.models import model_fn
+    from ...core.models import load_model, model_fn
 
     cfg = params["cfg"]["attribution"]
     fgsm = cfg["fgsm"]
@@ -125,7 +119,7 @@ def fgsm_robustness(inputs, outputs, params):
     curves, seconds = {}, {}
     for name in params["models"]:  # pixel models (common.smk checks it)
         start = time.perf_counter()
-        curves[name] = compute.robustness_curves(model_fn(_load_model(inputs[name])), x, y,
+        curves[name] = compute.robustness_curves(model_fn(load_model(inputs[name])), x, y,
                                                  fgsm, cfg["batch_size"][name])
         seconds[name] = time.perf_counter() - start
     table = tables.robustness_table(curves, fgsm["eps"], len(x))
@@ -142,11 +136,11 @@ def fgsm_robustness(inputs, outputs, params):
 def bow_word_flips(inputs, outputs, params):
     """Rule bow_word_flips (one seed): fewest word flips that change the bag-of-words model's
     prediction, first-order greedy vs random (success curves CSV, summary JSON)."""
-    from ...core.models import model_fn
+    from ...core.models import load_model, model_fn
 
     cfg = params["cfg"]["attribution"]
     flips = cfg["word_flips"]
-    model = _load_model(inputs["model"])
+    model = load_model(inputs["model"])
     x, eligible = _bow_inputs(model, _review_sample(inputs["test"], flips["n"], flips["seed"]),
                               params["cfg"]["data"]["imdb"])
     start = time.perf_counter()
@@ -170,12 +164,13 @@ def bow_word_flips(inputs, outputs, params):
 def cnn_word_substitutions(inputs, outputs, params):
     """Rule cnn_word_substitutions (one seed): HotFlip-style vs random word substitutions on
     the CNN (success curves CSV, Markdown with example reviews, summary JSON)."""
+    from ...core.models import load_model
     from ...data.encodings import display_tokens, word_names
 
     cfg = params["cfg"]["attribution"]
     subs_cfg = cfg["word_substitutions"]
     imdb = params["cfg"]["data"]["imdb"]
-    model = _load_model(inputs["model"])
+    model = load_model(inputs["model"])
     reviews = _review_sample(inputs["test"], subs_cfg["n"], subs_cfg["seed"])
     ids, position = pad_reviews(reviews, int(model.input_shape[1]), imdb["start_char"])
     vocab_size = compute.embedding_matrix(model).shape[0]
