@@ -349,3 +349,39 @@ def test_register_models_versions_aliases_and_reruns(store, tmp_path):
         client.get_logged_model(old_model)
     assert old_model not in {m.model_id for m in client.search_logged_models([store["exp"]])}
     assert {r.info.run_id for r in client.search_runs([store["exp"]])} == {seed1, rerun}
+
+
+def test_training_run_logs_its_datasets_with_the_raw_sha256(store, tmp_path):
+    """MLflow's Dataset column: the train and test split of the raw file, source = its
+    canonical URL, context training / testing, digest = the start of its verified sha256 (MLflow
+    caps digests at 36 characters), the full hash in the profile."""
+    import hashlib
+
+    raw = tmp_path / "mnist.npz"
+    raw.write_bytes(b"raw bytes of a dataset")
+    full = hashlib.sha256(raw.read_bytes()).hexdigest()
+    url = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+    track = {**training_track(store), "datasets": [
+        {"name": f"mnist-{split}", "context": context, "input": "raw", "file": "mnist.npz",
+         "url": url} for split, context in (("train", "training"), ("test", "testing"))]}
+    outputs = training_outputs(tmp_path / "seed0")
+    record(track, {"experiment": store["id_file"], "raw": str(raw)}, outputs,
+           {"cfg": {"train": {"epochs": 2}}, "seed": 0}, {"test_accuracy": 0.75})
+    run = MlflowClient(store["tracking"]["uri"]).get_run(read_id(outputs["run_id"]))
+    logged = {d.dataset.name: d for d in run.inputs.dataset_inputs}
+    assert set(logged) == {"mnist-train", "mnist-test"}
+    for name, context in (("mnist-train", "training"), ("mnist-test", "testing")):
+        dataset = logged[name].dataset
+        assert dataset.digest == full[:36] and json.loads(dataset.profile)["sha256"] == full
+        assert json.loads(dataset.source) == {"url": url} and dataset.source_type == "http"
+        assert {t.key: t.value for t in logged[name].tags}["mlflow.data.context"] == context
+
+
+@pytest.mark.parametrize("uri", ["file:///tmp/mlruns", "mlruns", "/abs/mlruns"])
+def test_filesystem_store_is_refused_in_one_line(uri):
+    """MLflow 3 refuses filesystem stores only once a run starts: the dry run says so first."""
+    from inputgrad.infra.errors import ConfigError
+    from inputgrad.infra.tracking import check_location
+
+    with pytest.raises(ConfigError, match="filesystem store, which MLflow 3 no longer accepts"):
+        check_location(uri)

@@ -88,7 +88,7 @@ def test_every_run_is_on_the_server_complete(server_run):
                 a.path for a in client.list_artifacts(run_id, "training")}
             [output] = run.outputs.model_outputs  # the MLflow Model logged by the run
             logged = client.get_logged_model(output.model_id)
-            assert logged.name == "model" and logged.source_run_id == run_id
+            assert logged.name == model and logged.source_run_id == run_id
 
 
 def test_models_are_registered_one_version_per_run(server_run):
@@ -114,9 +114,9 @@ def test_logged_models_predict_as_the_keras_files(server_run, tmp_path):
     for model in MODELS:
         run_id = run_of(server_run, model, server_run["seeds"][0]).info.run_id
         with using_uri(server_run["uri"]):  # runs:/ and models:/ resolve through the server
-            local = mlflow.artifacts.download_artifacts(f"runs:/{run_id}/model",
+            local = mlflow.artifacts.download_artifacts(f"runs:/{run_id}/{model}",
                                                         dst_path=str(tmp_path / model))
-            pyfunc = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
+            pyfunc = mlflow.pyfunc.load_model(f"runs:/{run_id}/{model}")
         meta = Model.load(local)
         example = meta.load_input_example(local)
         saved = keras.models.load_model(

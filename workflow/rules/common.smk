@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 
+from inputgrad.data.download import SOURCES
 from inputgrad.infra.config import compose, drop, pick, validate_config
 from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.hyperparameters import validate_hyperparameters
@@ -103,9 +104,29 @@ def track(artifacts, configs=()):
     return {"tracking": STORE, "artifacts": artifacts, "runs": "run_id", "configs": list(configs)}
 
 
+# the raw file each input kind is prepared from: what a training run logs as its datasets
+RAW_OF = {"pixels": "mnist.npz", "token_ids": "aclImdb_v1.tar.gz",
+          "bag_of_words": "aclImdb_v1.tar.gz"}
+
+
+def raw_file(model):
+    """The raw download a model's data are prepared from (a training rule's input `raw`)."""
+    return results(f"data/raw/{RAW_OF[config['models'][model]]}")
+
+
+def datasets(name):
+    """The datasets a model's training run logs (MLflow log_input): its train and test split,
+    named after the raw file, whose verified sha256 (input `raw`) is their digest."""
+    raw = RAW_OF[config["models"][name]]
+    base = raw.split(".")[0].split("_")[0].lower()  # mnist, aclImdb -> aclimdb
+    return [{"name": f"{base}-{split}", "context": context, "input": "raw", "file": raw,
+             "url": SOURCES[raw].url} for split, context in (("train", "training"),
+                                                             ("test", "testing"))]
+
+
 def track_training(model=None):
     """Tracking of a training rule: one new run per model and seed (wildcards.model if None),
-    and the model as an MLflow Model with the input example its training saved (output
+    and the model as an MLflow Model named after it, with the input example its training saved (output
     `example`), registered as inputgrad-<model> if tracking.register_models."""
 
     def declare(wildcards):
@@ -117,9 +138,10 @@ def track_training(model=None):
                 "tags": {"model": name, "seed": str(wildcards.seed)},
             },
             "artifacts": {"model": "model", "metrics": "training", "history": "training"},
+            "datasets": datasets(name),
             "model": {
                 "output": "model",
-                "name": "model",
+                "name": name,  # the MLflow Model carries the model's name
                 "example": "example",
                 "registered_name": f"inputgrad-{name}" if TRACKING["register_models"] else None,
                 "alias": f"seed{wildcards.seed}",

@@ -11,6 +11,7 @@ rule train_imdb_bow_mlp:
     input:
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
+        raw=raw_file("imdb_bow_mlp"),
         experiment=EXPERIMENT_ID,
     output:
         model=results("models/imdb_bow_mlp/seed{seed}/model.keras"),

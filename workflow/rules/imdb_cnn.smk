@@ -11,6 +11,7 @@ rule train_imdb_cnn:
     input:
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
+        raw=raw_file("imdb_cnn"),
         experiment=EXPERIMENT_ID,
     output:
         model=results("models/imdb_cnn/seed{seed}/model.keras"),

@@ -9,6 +9,7 @@
 rule train_mnist:
     input:
         data=rules.prepare_mnist.output.data,
+        raw=lambda wc: raw_file(wc.model),
         experiment=EXPERIMENT_ID,
     output:
         model=results("models/{model}/seed{seed}/model.keras"),

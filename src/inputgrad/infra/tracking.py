@@ -74,12 +74,17 @@ def check_location(uri: str | None, timeout: float = 5.0) -> None:
     """Before any job: the store must be creatable (SQLite, file) or the server reachable
     (http, https); raise ConfigError naming `tracking.uri` otherwise."""
     resolved = resolve_uri(uri)
-    scheme = resolved.split(":", 1)[0]
+    scheme = resolved.split(":", 1)[0].lower() if ":" in resolved else "file"
     if scheme in ("http", "https"):
         _check_server(resolved, timeout)
-    elif scheme in ("sqlite", "file"):
-        _check_creatable(Path(resolved.split(":///", 1)[-1] if "://" in resolved
-                              else resolved.split(":", 1)[1]), resolved)
+    elif scheme == "sqlite":
+        _check_creatable(Path(resolved.split(":///", 1)[-1]), resolved)
+    elif scheme == "file" or "://" not in resolved:
+        # MLflow 3 refuses filesystem stores when a run starts; say so before any job
+        raise ConfigError(f"config key 'tracking.uri': {resolved} is a filesystem store, which "
+                          "MLflow 3 no longer accepts (it raises once a run starts); use "
+                          "sqlite:///<path>.db, null for results/mlflow/mlflow.db, or "
+                          "http(s)://host:port")
 
 
 def check_executor(uri: str | None, executor: str, local: bool) -> None:
@@ -215,6 +220,11 @@ class Tracker:
             else:
                 self.client.log_artifact(run_id, str(path), artifact_path)
 
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        with self._locked():
+            for key, value in tags.items():
+                self.client.set_tag(run_id, key, value)
+
     def log_dict(self, run_id: str, obj: dict, name: str) -> None:
         with self._locked():
             self.client.log_dict(run_id, obj, name)
@@ -241,6 +251,27 @@ class Tracker:
                 self.client.set_registered_model_alias(
                     registered_name, alias, str(info.registered_model_version))
         return info
+
+    def log_datasets(self, run_id: str, declared, inputs: dict) -> None:
+        """Each declared dataset as a run input (MLflow's Dataset column): its name, its
+        canonical URL as source, context training/testing, and as digest the verified sha256
+        of the rule input it was prepared from. MLflow caps a digest at 36 characters
+        (mlflow.utils.validation.MAX_DATASET_DIGEST_SIZE), so the digest is the hash's first
+        36 hex digits and the profile holds all 64."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        entries, hashes = [], {}
+        for d in declared:
+            path = inputs[d["input"]]
+            full = hashes.get(path) or hashes.setdefault(path, sha256_of(path))
+            dataset = Dataset(name=d["name"], digest=full[:36], source_type="http",
+                              source=json.dumps({"url": d["url"]}),
+                              profile=json.dumps({"sha256": full, "file": d["file"]}))
+            entries.append(DatasetInput(dataset, [InputTag("mlflow.data.context",
+                                                           d["context"])]))
+        if entries:
+            with self._locked():
+                self.client.log_inputs(run_id, datasets=entries)
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         with self._locked():
@@ -321,6 +352,16 @@ def _keras_requirements() -> list[str]:
     return pins
 
 
+def sha256_of(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_id(path) -> str:
     return Path(path).read_text().strip()
 
@@ -356,10 +397,13 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
         resolved = {**params.get("cfg", {}), **{k: v for k, v in params.items() if k != "cfg"}}
         tracker.log_params(run_id, resolved)  # train.epochs, model.name, ..., seed
         tracker.log_dict(run_id, resolved, "config.json")
+        tracker.log_datasets(run_id, track.get("datasets", ()), inputs)
         history = pd.read_csv(outputs["history"])
         for _, row in history.iterrows():
             tracker.log_metrics(run_id, row.drop("epoch").to_dict(), step=int(row["epoch"]) - 1)
         tracker.log_metrics(run_id, metrics)
+        if "train_seconds" in metrics:  # the run's Duration is the logging's; this is the fit's
+            tracker.set_tags(run_id, {"train_seconds": f"{metrics['train_seconds']:.1f}"})
         for key, folder in track["artifacts"].items():
             tracker.log_artifact(run_id, outputs[key], folder)
         if track.get("model"):
