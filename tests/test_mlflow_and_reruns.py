@@ -44,6 +44,13 @@ def test_one_complete_run_per_model_and_seed(smoke_run):
             assert {"model", "training"} <= top, top
             # later stages (gradients, tables, figures) logged into the same run
             assert top - {"model", "training", "config.json"}, f"{model}: only {top}"
+            # that model's numbers only (issue 21): no metric names another model
+            foreign = [k for k in run.data.metrics for other in MODELS
+                       if other != model and other in k]
+            assert not foreign, f"{model} seed {seed}: {foreign}"
+            assert {d.dataset.name for d in run.inputs.dataset_inputs} >= {
+                n for n in ("mnist-train", "mnist-test", "aclimdb-train", "aclimdb-test")
+                if n.startswith("mnist" if model.startswith("mnist") else "aclimdb")}
 
 
 def hydra_config(work):

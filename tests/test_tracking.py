@@ -134,8 +134,8 @@ def test_record_later_stage_logs_into_every_declared_run(store, tmp_path):
     for run_id in ids:
         run = client.get_run(run_id)
         assert run.info.status == "FINISHED"
-        assert run.data.metrics["ok"] == 0.5
-        assert not {"undefined", "overflow"} & set(run.data.metrics)  # non-finite: skipped
+        assert run.data.metrics["x/ok"] == 0.5  # <rule>/<metric>
+        assert not {"x/undefined", "x/overflow"} & set(run.data.metrics)  # non-finite: skipped
         assert {a.path for a in client.list_artifacts(run_id, "tables")} == {
             "tables/t.csv", "tables/t.md", "tables/extra.json"}
         local = client.download_artifacts(run_id, "config/x.json", str(tmp_path / run_id))
@@ -385,3 +385,45 @@ def test_filesystem_store_is_refused_in_one_line(uri):
 
     with pytest.raises(ConfigError, match="filesystem store, which MLflow 3 no longer accepts"):
         check_location(uri)
+
+
+def test_each_model_run_holds_its_own_metrics_only(store, tmp_path):
+    """A stage over two models of one seed: each model's numbers go into its own run under
+    <rule>/<name> (the model cut out of the name, so seeds and models compare in the UI);
+    numbers about both go to the experiment's one evaluation run; a stage across seeds
+    logs only there."""
+    from inputgrad.infra.tracking import EVALUATION_TAGS, split_metrics
+
+    assert split_metrics({"acc_mnist_mlp_fgsm": 1.0, "acc_mnist_logreg_fgsm": 2.0, "n": 3.0},
+                         ["mnist_mlp", "mnist_logreg"]) == (
+        {"mnist_mlp": {"acc_fgsm": 1.0}, "mnist_logreg": {"acc_fgsm": 2.0}}, {"n": 3.0})
+    folders = {m: tmp_path / "models" / m / "seed0" for m in ("mnist_mlp", "mnist_logreg")}
+    ids = {}
+    for model, folder in folders.items():
+        track = training_track(store, f"{model}-seed0")
+        track["run"]["tags"]["model"] = model  # two models: neither supersedes the other
+        outputs = training_outputs(folder)
+        record(track, {"experiment": store["id_file"]}, outputs,
+               {"cfg": {"train": {"epochs": 2}}, "seed": 0}, {"test_accuracy": 0.5})
+        ids[model] = read_id(outputs["run_id"])
+    id_files = [str(f / "run_id.txt") for f in folders.values()]
+    table = tmp_path / "t.csv"
+    table.write_text("a\n1\n")
+    track = {"tracking": store["tracking"], "artifacts": "tables", "runs": "run_id",
+             "rule": "fgsm_robustness"}
+    record(track, {"run_id": id_files}, {"csv": str(table)}, {},
+           {"accuracy_mnist_mlp": 0.4, "accuracy_mnist_logreg": 0.2, "seconds": 9.0})
+    client = store["client"]
+    for model, run_id in ids.items():
+        mine = {k for k in client.get_run(run_id).data.metrics if "/" in k}
+        assert mine == {"fgsm_robustness/accuracy"}, (model, mine)
+    query = " and ".join(f"tags.{k} = '{v}'" for k, v in EVALUATION_TAGS.items())
+    [evaluation] = client.search_runs([store["exp"]], query)
+    assert evaluation.data.metrics == {"fgsm_robustness/seconds": 9.0}
+    assert evaluation.info.status == "FINISHED" and evaluation.data.tags["git_commit"]
+    record({**track, "rule": "sensitivity_seeds", "across": True}, {"run_id": id_files[:1]},
+           {"csv": str(table)}, {}, {"mean_mnist_mlp": 0.5})
+    [evaluation] = client.search_runs([store["exp"]], query)  # still one evaluation run
+    assert evaluation.data.metrics["sensitivity_seeds/mean_mnist_mlp"] == 0.5
+    assert not any(k.startswith("sensitivity_seeds/")
+                   for r in ids.values() for k in client.get_run(r).data.metrics)

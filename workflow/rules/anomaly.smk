@@ -91,7 +91,7 @@ rule anomaly_seeds:
         **resources_of("anomaly_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("anomaly"),
+        track=track("anomaly", across=True),
     script:
         "../scripts/anomaly_seeds.py"
 
@@ -117,7 +117,7 @@ rule anomaly_figure:
         **resources_of("anomaly_figure"),
     params:
         cfg={"figure": ANOMALY["figure"]},
-        track=track("figures"),
+        track=track("figures", across=True),
     script:
         "../scripts/anomaly_figure.py"
 

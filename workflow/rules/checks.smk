@@ -119,7 +119,7 @@ rule checks_seeds:
         **resources_of("checks_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("checks"),
+        track=track("checks", across=True),
     script:
         "../scripts/checks_seeds.py"
 

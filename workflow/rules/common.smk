@@ -98,15 +98,25 @@ def execution(name):
     return {"steps_per_execution": CFG[name]["train"]["steps_per_execution"]}
 
 
-def track(artifacts, configs=()):
+def track(artifacts, configs=(), across=False):
     """Tracking of a later stage: its outputs go, under `artifacts`, into the runs named by
-    its input `run_id` (see run_id)."""
-    return {"tracking": STORE, "artifacts": artifacts, "runs": "run_id", "configs": list(configs)}
+    its input `run_id` (see run_id), each model's metrics into its own run as <rule>/<name>;
+    a stage `across` seeds (or models only together) logs into the evaluation run instead."""
+    return {
+        "tracking": STORE,
+        "artifacts": artifacts,
+        "runs": "run_id",
+        "configs": list(configs),
+        "across": across,
+    }
 
 
 # the raw file each input kind is prepared from: what a training run logs as its datasets
-RAW_OF = {"pixels": "mnist.npz", "token_ids": "aclImdb_v1.tar.gz",
-          "bag_of_words": "aclImdb_v1.tar.gz"}
+RAW_OF = {
+    "pixels": "mnist.npz",
+    "token_ids": "aclImdb_v1.tar.gz",
+    "bag_of_words": "aclImdb_v1.tar.gz",
+}
 
 
 def raw_file(model):
@@ -119,9 +129,16 @@ def datasets(name):
     named after the raw file, whose verified sha256 (input `raw`) is their digest."""
     raw = RAW_OF[config["models"][name]]
     base = raw.split(".")[0].split("_")[0].lower()  # mnist, aclImdb -> aclimdb
-    return [{"name": f"{base}-{split}", "context": context, "input": "raw", "file": raw,
-             "url": SOURCES[raw].url} for split, context in (("train", "training"),
-                                                             ("test", "testing"))]
+    return [
+        {
+            "name": f"{base}-{split}",
+            "context": context,
+            "input": "raw",
+            "file": raw,
+            "url": SOURCES[raw].url,
+        }
+        for split, context in (("train", "training"), ("test", "testing"))
+    ]
 
 
 def track_training(model=None):
@@ -135,7 +152,7 @@ def track_training(model=None):
             "tracking": STORE,
             "run": {
                 "name": f"{name}-seed{wildcards.seed}",
-                "tags": {"model": name, "seed": str(wildcards.seed)},
+                "tags": {"model": name, "seed": str(wildcards.seed), "profile": config["profile"]},
             },
             "artifacts": {"model": "model", "metrics": "training", "history": "training"},
             "datasets": datasets(name),

@@ -161,7 +161,7 @@ rule table2_seeds:
             "seeds": SEEDS,
             "attribution": {k: BOW["attribution"][k] for k in ("top_k", "paper_words", "seeds")},
         },
-        track=track("tables"),
+        track=track("tables", across=True),
     script:
         "../scripts/table2_seeds.py"
 

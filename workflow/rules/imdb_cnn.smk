@@ -143,7 +143,7 @@ rule table1_seeds:
             "data": CNN["data"],
             "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window", "table")},
         },
-        track=track("tables"),
+        track=track("tables", across=True),
     script:
         "../scripts/table1_seeds.py"
 

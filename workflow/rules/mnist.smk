@@ -169,7 +169,7 @@ rule mnist_seeds:
         **resources_of("mnist_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("tables"),
+        track=track("tables", across=True),
     script:
         "../scripts/mnist_seeds.py"
 
@@ -197,7 +197,7 @@ rule mnist_jacobian_variants_figure:
         **resources_of("mnist_jacobian_variants_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": CFG["mnist_mlp"]["figure"]},
-        track=track("figures"),
+        track=track("figures", across=True),
     script:
         "../scripts/mnist_jacobian_variants_figure.py"
 

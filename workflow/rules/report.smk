@@ -5,6 +5,7 @@ from inputgrad.sections.report.claims import claim_files, load_claims
 rule paper_report:
     input:
         claims=CLAIMS,
+        experiment=EXPERIMENT_ID,  # the report goes into the evaluation run of this experiment
         # what made each model (the paper seed's), as its training rule saved it
         configs=[results(f"models/{m}/seed{PAPER_SEED}/config.yaml") for m in MODELS],
         # every claim's result file on every seed (`{seed}` expanded over SEEDS)
@@ -59,5 +60,6 @@ rule paper_report:
         **resources_of("paper_report"),
     params:
         cfg={"seeds": SEEDS},
+        track=track("report", across=True),
     script:
         "../scripts/paper_report.py"

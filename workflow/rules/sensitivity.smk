@@ -175,7 +175,7 @@ rule sensitivity_seeds:
                 "word_flips": {"max_flips": SENS_ATTR["word_flips"]["max_flips"]},
             },
         },
-        track=track("sensitivity"),
+        track=track("sensitivity", across=True),
     script:
         "../scripts/sensitivity_seeds.py"
 
@@ -205,7 +205,7 @@ rule taylor_validity_figure:
             "threshold": SENS_ATTR["taylor"]["threshold"],
             "figure": SENS["figure"],
         },
-        track=track("figures"),
+        track=track("figures", across=True),
     script:
         "../scripts/taylor_validity_figure.py"
 
@@ -231,7 +231,7 @@ rule fgsm_robustness_figure:
         **resources_of("fgsm_robustness_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": SENS["figure"]},
-        track=track("figures"),
+        track=track("figures", across=True),
     script:
         "../scripts/fgsm_robustness_figure.py"
 

@@ -148,7 +148,7 @@ rule text_faithfulness_seeds:
                 "sanity.reviews",
             ),
         },
-        track=track("tables"),
+        track=track("tables", across=True),
     script:
         "../scripts/text_faithfulness_seeds.py"
 
@@ -179,7 +179,7 @@ rule text_faithfulness_figure:
             "figure": TEXT["figure"],
             "attribution": {"removals": TEXT["attribution"]["removals"]},
         },
-        track=track("figures"),
+        track=track("figures", across=True),
     script:
         "../scripts/text_faithfulness_figure.py"
 

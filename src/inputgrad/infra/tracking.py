@@ -292,6 +292,8 @@ class Tracker:
             old = [r for r in self.client.search_runs([experiment_id], query, max_results=1000)
                    if r.info.run_id != run_id]
             for run in old:
+                # said on the run itself: MLflow keeps deleted runs until `mlflow gc`
+                self.client.set_tag(run.info.run_id, "superseded_by", run_id)
                 if run.info.status == "RUNNING":
                     self.client.set_terminated(run.info.run_id, status="KILLED")
                 for version in self.client.search_model_versions(
@@ -377,20 +379,89 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
     if "run" in track:
         _record_training(tracker, track, inputs, outputs, params, metrics)
         return
-    for id_file in files(inputs[track.get("runs", "run_id")]):
-        run_id = read_id(id_file)
+    rule = track.get("rule", "stage")
+    runs = [(model_of(f), read_id(f))
+            for f in files(inputs.get(track.get("runs", "run_id"), []))]
+    models = sorted({m for m, _ in runs})
+    if track.get("across") or not runs:  # across seeds (or no model): the evaluation run
+        targets = [(None, evaluation_run(tracker, runs))]
+        per_model, rest = {}, metrics
+    else:
+        targets = list(runs)
+        per_model, rest = split_metrics(metrics, models)
+        if rest and len(models) > 1:  # about several models at once: not any one model's
+            targets.append((None, evaluation_run(tracker, runs)))
+    for model, run_id in targets:
         for value in outputs.values():
             for path in files(value):
                 tracker.log_artifact(run_id, path, track["artifacts"])
         for name in track.get("configs", ()):
-            tracker.log_dict(run_id, params[name], f"config/{track.get('rule', name)}.json")
-        tracker.log_metrics(run_id, metrics)
+            tracker.log_dict(run_id, params[name], f"config/{rule}.json")
+        mine = dict(per_model.get(model, {})) if model else {}
+        if model is None or len(models) == 1:
+            mine.update(rest)
+        tracker.log_metrics(run_id, {f"{rule}/{k}": v for k, v in mine.items()})
+
+
+def model_of(id_file) -> str:
+    """The model of a run-id file: models/<model>/seed<N>/run_id.txt."""
+    return Path(id_file).parent.parent.name
+
+
+def split_metrics(metrics: dict, models: list[str]) -> tuple[dict, dict]:
+    """({model: its metrics, the model's name cut out of each}, the metrics naming no model):
+    a model's run holds that model's numbers only, named alike in every run."""
+    per_model: dict[str, dict] = {}
+    rest = {}
+    for name, value in metrics.items():
+        found = [m for m in sorted(models, key=len, reverse=True) if m in name]
+        if found:
+            short = name.replace(found[0], "").replace("__", "_").strip("_")
+            per_model.setdefault(found[0], {})[short] = value
+        else:
+            rest[name] = value
+    return per_model, rest
+
+
+EVALUATION_TAGS = {"kind": "evaluation"}
+
+
+def evaluation_run(tracker: "Tracker", runs: list) -> str:
+    """The experiment's one evaluation run (found by its tags, made once): what is about
+    several models or seeds, and the report, go there, never into one model's run."""
+    if runs:
+        experiment_id = tracker.client.get_run(runs[0][1]).info.experiment_id
+    else:
+        experiment_id = Path(paths.EXPERIMENT_ID).read_text().strip()
+    query = " and ".join(f"tags.{k} = '{v}'" for k, v in EVALUATION_TAGS.items())
+    with tracker._locked():
+        found = tracker.client.search_runs([experiment_id], query, max_results=1,
+                                           order_by=["attributes.start_time ASC"])
+        if found:
+            return found[0].info.run_id
+        run = tracker.client.create_run(experiment_id, run_name="evaluation",
+                                        tags={**EVALUATION_TAGS, **run_tags()})
+        # logged to later by jobs, never left RUNNING in the UI
+        tracker.client.set_terminated(run.info.run_id, status="FINISHED")
+        return run.info.run_id
+
+
+def run_tags() -> dict[str, str]:
+    """Tags every run gets: the code's git commit (findable in the UI's search box)."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"git_commit": commit or "unknown"}
 
 
 def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) -> None:
     import pandas as pd
 
-    tags = {**(track["run"].get("tags") or {}),
+    tags = {**(track["run"].get("tags") or {}), **run_tags(),
             **{f"provenance.{k}": v for k, v in track.get("provenance", {}).items()}}
     run_id = tracker.create_run(read_id(inputs["experiment"]), track["run"]["name"], tags)
     try:
@@ -414,7 +485,8 @@ def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) 
         tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
         raise
     tracker.finish(run_id)
-    tracker.supersede(run_id, track["run"].get("tags") or {})  # model and seed, not provenance
+    tags = track["run"].get("tags") or {}  # supersede on model and seed: runs of older stores
+    tracker.supersede(run_id, {k: tags[k] for k in ("model", "seed") if k in tags})
 
 
 def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, tags) -> None:
