@@ -426,7 +426,7 @@ def split_metrics(metrics: dict, models: list[str]) -> tuple[dict, dict]:
 EVALUATION_TAGS = {"kind": "evaluation"}
 
 
-def evaluation_run(tracker: "Tracker", runs: list) -> str:
+def evaluation_run(tracker: Tracker, runs: list) -> str:
     """The experiment's one evaluation run (found by its tags, made once): what is about
     several models or seeds, and the report, go there, never into one model's run."""
     if runs:
