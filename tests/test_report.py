@@ -1,5 +1,6 @@
 import json
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -321,3 +322,59 @@ def test_sections_beyond_the_paper(tmp_path):
     (root / "claims.yaml").write_text(text + section.replace("[great]", "[grate]"))
     with pytest.raises(ClaimError, match="section 'robustness' names unknown claim 'grate'"):
         load_claims(root / "claims.yaml")
+
+
+def test_report_opens_with_a_summary_of_findings(tmp_path):
+    """The findings first: each summary claim with its verdict (k of K), our number with its
+    spread and the figure's thumbnail, before the verdict rule and the claims table."""
+    root = write_seeds(tmp_path, SEEDS3)
+    text = (root / "claims.yaml").read_text()
+    (root / "claims.yaml").write_text(text + (
+        "summary:\n  - title: Table 2 words\n    claims: [excellent, worst]\n"
+        "    figure: toy_figure\n"))
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot([0, 1])
+    fig.savefig(root / "toy_figure.png")
+    plt.close(fig)
+    doc = load_claims(root / "claims.yaml")
+    inputs = {"claims": str(root / "claims.yaml"),
+              "results": list(files(root, doc, [0, 1, 2]).values()), "tables": [],
+              "seed_tables": [], "figures": [str(root / "toy_figure.png")],
+              "configs": model_config_files(root, CONFIGS)}
+    outputs = {"html": str(root / "r.html"), "md": str(root / "r.md"),
+               "claims": str(root / "r.csv")}
+    paper_report(inputs, outputs, {"cfg": {"seeds": [0, 1, 2]}})
+    page, md = (root / "r.html").read_text(), (root / "r.md").read_text()
+    claims = pd.read_csv(root / "r.csv").set_index("id")
+    top = page[:page.index("<h2>Verdict rule</h2>")]
+    assert "<h2>Summary</h2>" in top and "Table 2 words" in top and "data:image/png" in top
+    for claim_id in ("excellent", "worst"):
+        verdict = claims.loc[claim_id, "verdict"]
+        assert html_escape(verdict) in top, (claim_id, verdict)
+    assert "partly (2 of 3 seeds)" in top  # excellent: 2 of 3 seeds
+    assert "11 (3 – 25)" in top  # excellent's rank: mean (min – max) of 3, 25, 5
+    assert md.index("## Summary") < md.index("## Verdict rule")
+    assert "| Table 2 words ([figure](toy_figure.png)) |" in md
+
+
+def html_escape(text):
+    import html
+
+    return html.escape(str(text))
+
+
+def test_number_format_for_reading():
+    from inputgrad.sections.report.views import number
+
+    assert number(25000.0) == "25,000" and number(0.88214) == "0.882"
+    assert number(1.234e-9) == "1.2e-09" and number(float("nan")) == "—"
+    assert number(12.3456) == "12.35"
+
+
+def test_summary_of_the_real_claims_file_covers_every_seed_claim():
+    """Every claim judged on seeds appears in the report's summary; the rest are setup values
+    (data counts, settings), which have their own table."""
+    doc = load_claims(Path(__file__).resolve().parents[1] / "config" / "paper_claims.yaml")
+    listed = {c for finding in doc["summary"] for c in finding["claims"]}
+    judged = {c["id"] for c in doc["claims"] if c["over_seeds"] != "none"}
+    assert judged <= listed, judged - listed

@@ -74,6 +74,13 @@ def _check_sections(doc: dict, path) -> None:
         if unknown:
             raise ClaimError(f"{path}: beyond_the_paper section {sec['title']!r} names "
                              f"unknown claim {unknown[0]!r}")
+    for i, finding in enumerate(doc.get("summary", [])):
+        if "title" not in finding or not finding.get("claims"):
+            raise ClaimError(f"{path}: summary finding #{i} needs a title and claims")
+        unknown = [c for c in finding["claims"] if c not in ids]
+        if unknown:
+            raise ClaimError(f"{path}: summary finding {finding['title']!r} names unknown "
+                             f"claim {unknown[0]!r}")
 
 
 def _pointers(ours: dict):

@@ -52,7 +52,8 @@ def render(doc: dict, claims: pd.DataFrame, parts: Parts, seeds, md_path) -> tup
     used = {name for sec in beyond for name in [sec["table"], *sec.get("figures", [])]}
     seed_tables = {k: v for k, v in parts.seed_tables.items() if k not in used}
     figures = {k: v for k, v in parts.figures.items() if k not in used}
-    for section in (_claims(doc, claims, seeds), _tables(doc, parts.tables, seeds[0]),
+    for section in (_summary(doc, claims, parts.figures, seeds, md_path),
+                    _claims(doc, claims, seeds), _tables(doc, parts.tables, seeds[0]),
                     _seed_tables(seed_tables), _figures(figures, seeds[0], md_path),
                     *(_beyond(sec, claims, parts, seeds, md_path) for sec in beyond),
                     _machine(parts.machine), _configs(parts.configs)):
@@ -61,18 +62,97 @@ def render(doc: dict, claims: pd.DataFrame, parts: Parts, seeds, md_path) -> tup
     return _page(title, "\n".join(body)), "\n".join(md)
 
 
+def _summary(doc: dict, claims: pd.DataFrame, figures: dict, seeds,
+             md_path) -> tuple[list, list]:
+    """The findings first: per paper section and article use (`summary` of the claims file),
+    each claim in one line with our verdict (k of K seeds), our number with its spread, and
+    a thumbnail of the figure that supports it."""
+    rows = claims.set_index("id")
+    md = ["## Summary", "", f"Seeds: {', '.join(map(str, seeds))} (K = {len(seeds)}); the "
+          "verdict rule and every claim follow below.", "",
+          "| finding | claim | verdict | ours |", "|---|---|---|---|"]
+    body = ["<h2>Summary</h2>", f"<p>Seeds: {', '.join(map(str, seeds))} (K = {len(seeds)}); "
+            "the verdict rule and every claim follow below.</p>", "<table class='t sum'>",
+            "<tr><th>finding</th><th>claim</th><th>verdict</th><th>ours</th><th>figure</th></tr>"]
+    for finding in doc.get("summary", []):
+        ids = [i for i in finding["claims"] if i in rows.index]
+        figure = figures.get(finding.get("figure"))
+        for n, claim_id in enumerate(ids):
+            row = rows.loc[claim_id]
+            verdict, number = summary_verdict(row), summary_number(row)
+            title = finding["title"] if n == 0 else ""
+            md.append(f"| {title} | {_one_line(row['claim'])} | {verdict} | {number} |")
+            cells = (f"<td>{html.escape(_one_line(row['claim']))}</td>"
+                     f"<td class='{CSS.get(row['verdict'], 'part')}'>{html.escape(verdict)}"
+                     f"</td><td>{html.escape(number)}</td>")
+            head = (f"<td rowspan='{len(ids)}'><b>{html.escape(finding['title'])}</b></td>"
+                    if n == 0 else "")
+            thumb = (f"<td rowspan='{len(ids)}'>{_img(figure, width=320)}</td>"
+                     if n == 0 and figure else ("<td rowspan='%d'></td>" % len(ids)
+                                                 if n == 0 else ""))
+            body.append(f"<tr>{head}{cells}{thumb}</tr>")
+        if figure:
+            rel = os.path.relpath(Path(figure).resolve(), Path(md_path).parent.resolve())
+            md[-len(ids)] = md[-len(ids)].replace(f"| {finding['title']} |",
+                                                  f"| {finding['title']} ([figure]({rel})) |")
+    body.append("</table>")
+    return md + [""], body
+
+
+def summary_verdict(row) -> str:
+    """A claim's verdict with its k of K where seeds were counted."""
+    k = row.get("k_of_K")
+    return f"{row['verdict']} ({k})" if isinstance(k, str) and k and "(" not in row["verdict"] \
+        else str(row["verdict"])
+
+
+def summary_number(row) -> str:
+    """Our headline number: the mean over the seeds, with min – max when they differ."""
+    if row["n"] > 1 and row["min"] != row["max"]:
+        return f"{number(row['mean'])} ({number(row['min'])} – {number(row['max'])})"
+    return number(row["mean"])
+
+
+def number(value) -> str:
+    """A number for reading: 25,000; 0.882; 1.2e-09 (never 2.5e+04)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    value = float(value)
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 0.001:
+        return f"{value:.3g}" if abs(value) < 1 else f"{value:.4g}"
+    return f"{value:.2g}"
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
 def _claims(doc: dict, claims: pd.DataFrame, seeds) -> tuple[list, list]:
     counts = claims["verdict"].value_counts().to_dict()
     summary = (f"Seeds: {', '.join(map(str, seeds))} (K = {len(seeds)}). Verdicts: "
                + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
     rule = doc.get("verdict_rule", "").strip()
-    shown, per_seed = claims_display(claims, seeds), per_seed_display(claims, seeds)
+    # the paper's claims first; values no seed changes (data counts, hyperparameters the paper
+    # leaves blank) in a shorter table of their own
+    setup = claims["over_seeds"] == "none"
+    shown = claims_display(claims[~setup], seeds)
+    fixed = claims_display(claims[setup], [seeds[0]])[
+        ["id", "section", "claim", "paper", "reference", "ours", "verdict",
+         "reference verdict", "note"]]
+    per_seed = per_seed_display(claims, seeds)
     md = ["## Verdict rule", "", rule, "", summary, "", "## Claims", "",
           shown.to_markdown(index=False), "", "## Claims per seed", "",
-          per_seed.to_markdown(index=False), ""]
+          per_seed.to_markdown(index=False), "", "## Setup values", "",
+          fixed.to_markdown(index=False), ""]
     body = ["<h2>Verdict rule</h2>", *(f"<p>{html.escape(p)}</p>" for p in rule.split("\n\n")),
             f"<p>{html.escape(summary)}</p>", "<h2>Claims</h2>", _html_table(shown),
-            "<h2>Claims per seed</h2>", _html_table(per_seed)]
+            "<h2>Claims per seed</h2>", _html_table(per_seed), "<h2>Setup values</h2>",
+            "<p>Data counts and settings the paper leaves blank: read once, no seed changes "
+            "them.</p>", _html_table(fixed)]
     return md, body
 
 
@@ -231,15 +311,28 @@ def _pipe_table(lines: list[str]) -> str:
 
 
 def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value)
+    if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}"
     return str(value)
 
 
-def _img(path) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
+def _img(path, width: int | None = None) -> str:
+    """The PNG inline, re-encoded with an adaptive 256-colour palette (plots have few colours:
+    several times smaller, no visible change), scaled down to `width` pixels if given."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if width and image.width > width:
+            image = image.resize((width, round(image.height * width / image.width)),
+                                 Image.LANCZOS)
+        buffer = io.BytesIO()
+        image.quantize(colors=256).save(buffer, format="PNG", optimize=True)
+    data = base64.b64encode(buffer.getvalue()).decode()
     return f'<img alt="{html.escape(Path(path).stem)}" src="data:image/png;base64,{data}">'
 
 
