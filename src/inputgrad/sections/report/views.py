@@ -87,9 +87,8 @@ def _summary(doc: dict, claims: pd.DataFrame, figures: dict, seeds,
                      f"</td><td>{html.escape(number)}</td>")
             head = (f"<td rowspan='{len(ids)}'><b>{html.escape(finding['title'])}</b></td>"
                     if n == 0 else "")
-            thumb = (f"<td rowspan='{len(ids)}'>{_img(figure, width=320)}</td>"
-                     if n == 0 and figure else ("<td rowspan='%d'></td>" % len(ids)
-                                                 if n == 0 else ""))
+            picture = _img(figure, width=320) if figure else ""
+            thumb = f"<td rowspan='{len(ids)}'>{picture}</td>" if n == 0 else ""
             body.append(f"<tr>{head}{cells}{thumb}</tr>")
         if figure:
             rel = os.path.relpath(Path(figure).resolve(), Path(md_path).parent.resolve())
