@@ -77,6 +77,7 @@ def _summary(doc: dict, claims: pd.DataFrame, figures: dict, seeds,
     for finding in doc.get("summary", []):
         ids = [i for i in finding["claims"] if i in rows.index]
         figure = figures.get(finding.get("figure"))
+        picture = _img(figure, width=320) if figure else ""
         for n, claim_id in enumerate(ids):
             row = rows.loc[claim_id]
             verdict, number = summary_verdict(row), summary_number(row)
@@ -87,7 +88,6 @@ def _summary(doc: dict, claims: pd.DataFrame, figures: dict, seeds,
                      f"</td><td>{html.escape(number)}</td>")
             head = (f"<td rowspan='{len(ids)}'><b>{html.escape(finding['title'])}</b></td>"
                     if n == 0 else "")
-            picture = _img(figure, width=320) if figure else ""
             thumb = f"<td rowspan='{len(ids)}'>{picture}</td>" if n == 0 else ""
             body.append(f"<tr>{head}{cells}{thumb}</tr>")
         if figure:
