@@ -168,6 +168,10 @@ def test_a_rerun_supersedes_the_runs_of_the_same_model_and_seed(store, tmp_path)
         assert run.info.lifecycle_stage == "deleted" and run.info.status != "RUNNING"
     assert active[0].data.tags["supersedes"] == first
     assert client.get_run(first).data.tags["supersedes"] == stale.info.run_id
+    # an older store's run (model and seed tags only, no profile) is superseded alike, and
+    # each deleted run says by which
+    assert client.get_run(first).data.tags["superseded_by"] == second
+    assert client.get_run(stale.info.run_id).data.tags["superseded_by"] == first
 
 
 def test_check_location_names_the_bad_tracking_uri(tmp_path):
