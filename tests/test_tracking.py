@@ -431,3 +431,35 @@ def test_each_model_run_holds_its_own_metrics_only(store, tmp_path):
     assert evaluation.data.metrics["sensitivity_seeds/mean_mnist_mlp"] == 0.5
     assert not any(k.startswith("sensitivity_seeds/")
                    for r in ids.values() for k in client.get_run(r).data.metrics)
+
+
+def test_a_copied_project_stops_until_its_store_is_relocated(tmp_path, monkeypatch):
+    """The SQLite store keeps absolute artifact locations: in a copy of the project, the dry
+    run's check stops in one line; `relocate-store` points it at the copy, whose runs then
+    write their artifacts into the copy."""
+    import shutil
+
+    from inputgrad.infra.errors import ConfigError
+    from inputgrad.infra.tracking import check_portable, relocate_store
+
+    first = tmp_path / "project"
+    first.mkdir()
+    monkeypatch.chdir(first)
+    tracker = Tracker(None)
+    exp = tracker.ensure_experiment("inputgrad", paths.ARTIFACTS)
+    run = tracker.create_run(exp, "toy-seed0")
+    tracker.finish(run)
+    check_portable(None)  # in its own folder: fine
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    monkeypatch.chdir(copy)
+    with pytest.raises(ConfigError, match="outside this project.*relocate-store"):
+        check_portable(None)
+    assert relocate_store() >= 2  # the experiment and its run
+    check_portable(None)
+    note = copy / "note.txt"
+    note.write_text("x")
+    moved = Tracker(None)
+    moved.log_artifact(run, note, "tables")
+    assert (copy / paths.ARTIFACTS / run / "artifacts/tables/note.txt").exists()
+    assert not (first / paths.ARTIFACTS / run / "artifacts/tables").exists()

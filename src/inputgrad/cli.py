@@ -18,6 +18,14 @@ def cmd_smoke_data(args) -> int:
     return 0
 
 
+def cmd_relocate_store(args) -> int:
+    from .infra.tracking import relocate_store
+
+    rows = relocate_store()
+    print(f"results/mlflow/mlflow.db: {rows} artifact locations now point into this project")
+    return 0
+
+
 def parse_target(value: str):
     """--target: "predicted", "all" or a class index (its range is checked against the model)."""
     from . import explain
@@ -84,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     smoke.add_argument("out_dir")
     smoke.add_argument("--seed", type=int, default=0)
     smoke.set_defaults(func=cmd_smoke_data)
+    move = sub.add_parser("relocate-store", help="point a copied project's MLflow store at "
+                          "its own results/mlflow/artifacts (run in the project folder)")
+    move.set_defaults(func=cmd_relocate_store)
     ex = sub.add_parser("explain", help="attribute a saved Keras model's predictions")
     ex.add_argument("model", help="a .keras file, e.g. results/models/imdb_cnn/seed0/model.keras")
     src = ex.add_mutually_exclusive_group(required=True)

@@ -1,5 +1,6 @@
 # The single home of workflow Python: config validation, Hydra composition, the model list,
 # tracking declarations and target lists. Rule files only use what is defined here.
+import os
 import types
 from pathlib import Path
 
@@ -10,13 +11,14 @@ from inputgrad.infra.config import compose, drop, pick, validate_config
 from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
-from inputgrad.infra.tracking import check_executor, check_location
+from inputgrad.infra.tracking import check_executor, check_location, check_portable
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 ROOT = Path(workflow.basedir)  # the repository: config/hydra and the claims file live here
 HYDRA_DIR = str(ROOT / config["hydra_dir"])
-CLAIMS = str(ROOT / "config" / "paper_claims.yaml")
+# relative to the project (the working directory): a copied or moved project is the same DAG
+CLAIMS = os.path.relpath(ROOT / "config" / "paper_claims.yaml")
 ENV = "../../environment.yml"
 # the models and which evaluations score them are data: config.yaml `models`, `evaluations`
 MODELS = list(config["models"])  # = experiment names
@@ -44,6 +46,7 @@ validate_hyperparameters(
     CFG, workflow.source_path("../schemas/hyperparameters.schema.yaml"), HYDRA_DIR, ROOT
 )
 check_location(TRACKING["uri"])
+check_portable(TRACKING["uri"])
 
 
 onstart:

@@ -87,6 +87,56 @@ def check_location(uri: str | None, timeout: float = 5.0) -> None:
                           "http(s)://host:port")
 
 
+# where each table keeps an absolute artifact location (MLflow's SQL store)
+LOCATIONS = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
+             ("logged_models", "artifact_location"), ("model_versions", "storage_location"),
+             ("model_versions", "source"))
+
+
+def _store_locations(db: Path) -> list[str]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        rows = con.execute("select artifact_location from experiments where "
+                           "lifecycle_stage = 'active' and name != 'Default'").fetchall()
+    return [loc for (loc,) in rows if loc and loc.startswith("file://")]
+
+
+def check_portable(uri: str | None) -> None:
+    """Before any job: the default SQLite store keeps absolute artifact locations, so a copied
+    or moved project would write its artifacts into the original folder. Stop in one line if
+    the store's experiments keep them outside this project's results/mlflow/artifacts."""
+    db = Path(paths.DEFAULT_STORE)
+    if uri is not None or not db.exists():
+        return
+    here = Path(paths.ARTIFACTS).resolve().as_uri()
+    foreign = [loc for loc in _store_locations(db) if not loc.startswith(here)]
+    if foreign:
+        raise ConfigError(
+            f"{db}: its artifacts live in {foreign[0]}, outside this project ({here}), so the "
+            "project was copied or moved; run `python -m inputgrad relocate-store` here to "
+            "point the store at this project, or remove results/mlflow to start a new one")
+
+
+def relocate_store(db=None) -> int:
+    """Point a copied or moved project's SQLite store at its own results/mlflow/artifacts:
+    every absolute artifact location under the old folder is rewritten. Returns the rows."""
+    import sqlite3
+
+    db = Path(db or paths.DEFAULT_STORE)
+    here = Path(paths.ARTIFACTS).resolve().as_uri()
+    old = [loc for loc in _store_locations(db) if not loc.startswith(here)]
+    changed = 0
+    with contextlib.closing(sqlite3.connect(db)) as con, con:
+        for prefix in {loc.rstrip("/") for loc in old}:
+            for table, column in LOCATIONS:
+                cur = con.execute(f"update {table} set {column} = ? || substr({column}, ?) "
+                                  f"where {column} like ? || '%'",
+                                  (here, len(prefix) + 1, prefix))
+                changed += cur.rowcount
+    return changed
+
+
 def check_executor(uri: str | None, executor: str, local: bool) -> None:
     """Before any job, under an executor that runs jobs on other machines (SLURM, ...): the
     store must be a tracking server (or a database URI), not SQLite or a file store; raise
