@@ -7,7 +7,7 @@ import shutil
 import yaml
 from mlflow.tracking import MlflowClient
 
-from workflow_utils import ROOT, snakemake
+from workflow_utils import ROOT, copy_project, snakemake
 
 MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
 
@@ -68,7 +68,7 @@ def edited_copy(smoke_run, tmp_path, relpath, edit):
     """A copy of the finished smoke project (results, metadata, config) plus a copy of the
     repository's config/hydra as hydra/, with one edit of the Hydra file `relpath`."""
     work = tmp_path / "work"
-    shutil.copytree(smoke_run["work"], work)
+    copy_project(smoke_run["work"], work)
     shutil.copytree(ROOT / "config" / "hydra", work / "hydra")
     path = work / "hydra" / relpath
     doc = yaml.safe_load(path.read_text())

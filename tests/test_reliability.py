@@ -14,7 +14,7 @@ import yaml
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from workflow_utils import ROOT, SNAKEMAKE, snakemake
+from workflow_utils import ROOT, SNAKEMAKE, copy_project, snakemake
 
 MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
 SEEDS = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())["seeds"]
@@ -77,7 +77,7 @@ def test_unusable_tracking_location_stops_the_dry_run(tmp_path):
 
 def test_changing_the_experiment_reruns_what_logs_to_it(smoke_run, tmp_path):
     work = tmp_path / "work"
-    shutil.copytree(smoke_run["work"], work)
+    copy_project(smoke_run["work"], work)
     cfg = yaml.safe_load((work / "config" / "config.yaml").read_text())
     cfg["tracking"]["experiment"] = "moved"
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from test_mlflow_and_reruns import dry_run, edited_copy
-from workflow_utils import ROOT, snakemake
+from workflow_utils import ROOT, copy_project, snakemake
 
 
 def setting(dotted: str, value):
@@ -131,7 +131,7 @@ def test_claim_wording_reruns_only_the_report(smoke_run, tmp_path):
     assert wording in text
     claims.write_text(text.replace(wording, wording + ", reworded", 1))
     work = tmp_path / "work"
-    shutil.copytree(smoke_run["work"], work)
+    copy_project(smoke_run["work"], work)
     shutil.copytree(ROOT / "config" / "hydra", work / "hydra")
     _, out = snakemake(work, "-n", "--config", f"hydra_dir={work / 'hydra'}", "--cores", "1",
                        snakefile=repo / "Snakefile")

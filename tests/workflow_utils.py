@@ -30,3 +30,14 @@ def snakemake(workdir, *args, mirror=None, check=True, timeout=1500, snakefile=N
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
                              f"{out[-6000:]}")
     return proc.returncode, out
+
+
+def copy_project(src, dst):
+    """A copy of a finished project, its MLflow store pointed at the copy (as a user does
+    with `python -m inputgrad relocate-store`; the dry run refuses a store of another folder)."""
+    from inputgrad.infra.tracking import relocate_store
+
+    shutil.copytree(src, dst)
+    if (Path(dst) / "results" / "mlflow" / "mlflow.db").exists():
+        relocate_store(dst)
+    return Path(dst)

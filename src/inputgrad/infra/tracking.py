@@ -118,13 +118,13 @@ def check_portable(uri: str | None) -> None:
             "point the store at this project, or remove results/mlflow to start a new one")
 
 
-def relocate_store(db=None) -> int:
+def relocate_store(project=".") -> int:
     """Point a copied or moved project's SQLite store at its own results/mlflow/artifacts:
     every absolute artifact location under the old folder is rewritten. Returns the rows."""
     import sqlite3
 
-    db = Path(db or paths.DEFAULT_STORE)
-    here = Path(paths.ARTIFACTS).resolve().as_uri()
+    db = Path(project) / paths.DEFAULT_STORE
+    here = (Path(project) / paths.ARTIFACTS).resolve().as_uri()
     old = [loc for loc in _store_locations(db) if not loc.startswith(here)]
     changed = 0
     with contextlib.closing(sqlite3.connect(db)) as con, con:
