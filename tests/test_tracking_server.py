@@ -68,7 +68,9 @@ def test_no_local_store_or_lock_is_used(server_run):
 
 def test_every_run_is_on_the_server_complete(server_run):
     client, seeds = server_run["client"], server_run["seeds"]
-    assert len(server_run["runs"]) == len(MODELS) * len(seeds)  # no run lost, none extra
+    models = [r for r in server_run["runs"] if r.data.tags.get("kind") != "evaluation"]
+    assert len(models) == len(MODELS) * len(seeds)  # no run lost, none extra
+    assert len(server_run["runs"]) == len(models) + 1  # and the one evaluation run
     for model in MODELS:
         for seed in seeds:
             run = run_of(server_run, model, seed)
@@ -102,7 +104,7 @@ def test_models_are_registered_one_version_per_run(server_run):
         for seed in seeds:
             version = client.get_model_version_by_alias(name, f"seed{seed}")
             assert version.run_id == run_of(server_run, model, seed).info.run_id
-            assert version.tags == {"model": model, "seed": str(seed)}
+            assert version.tags == {"model": model, "seed": str(seed), "profile": "smoke"}
 
 
 def test_logged_models_predict_as_the_keras_files(server_run, tmp_path):

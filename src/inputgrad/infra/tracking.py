@@ -476,13 +476,14 @@ def split_metrics(metrics: dict, models: list[str]) -> tuple[dict, dict]:
 EVALUATION_TAGS = {"kind": "evaluation"}
 
 
-def evaluation_run(tracker: Tracker, runs: list) -> str:
-    """The experiment's one evaluation run (found by its tags, made once): what is about
-    several models or seeds, and the report, go there, never into one model's run."""
-    if runs:
-        experiment_id = tracker.client.get_run(runs[0][1]).info.experiment_id
-    else:
-        experiment_id = Path(paths.EXPERIMENT_ID).read_text().strip()
+def evaluation_run(tracker: Tracker, runs: list | None = None,
+                   experiment_id: str | None = None) -> str:
+    """The experiment's one evaluation run (found by its tags; the first rule makes it, before
+    any parallel job could race to): what is about several models or seeds, and the report,
+    go there, never into one model's run."""
+    if experiment_id is None:
+        experiment_id = (tracker.client.get_run(runs[0][1]).info.experiment_id if runs
+                         else Path(paths.EXPERIMENT_ID).read_text().strip())
     query = " and ".join(f"tags.{k} = '{v}'" for k, v in EVALUATION_TAGS.items())
     with tracker._locked():
         found = tracker.client.search_runs([experiment_id], query, max_results=1,
@@ -560,5 +561,6 @@ def mlflow_experiment(inputs, outputs, params):
     tracking = params["tracking"]
     tracker = Tracker(tracking["uri"])
     exp_id = tracker.ensure_experiment(tracking["experiment"], artifact_root=paths.ARTIFACTS)
+    evaluation_run(tracker, experiment_id=exp_id)  # here, before parallel jobs could race
     write_text(outputs["experiment"], exp_id + "\n")
     logging.getLogger(__name__).info("MLflow experiment %s at %s", exp_id, tracker.uri)
