@@ -90,15 +90,9 @@ def test_compose_shared_and_smoke(tmp_path):
 def test_a_rule_without_declared_resources_stops_the_dry_run_naming_it(tmp_path):
     """config/resources.yaml is the one home of memory and time per rule: a rule missing there
     stops Snakemake before any job, naming the file and the rule."""
-    import shutil
+    from workflow_utils import copy_repo, snakemake
 
-    from workflow_utils import snakemake
-
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for part in ("Snakefile", "workflow", "config", "environment.yml"):
-        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
-        copy(ROOT / part, repo / part)
+    repo = copy_repo(tmp_path / "repo")
     resources = repo / "config" / "resources.yaml"
     kept = [line for line in resources.read_text().splitlines()
             if not line.startswith("paper_report:")]

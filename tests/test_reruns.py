@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from test_mlflow_and_reruns import dry_run, edited_copy
-from workflow_utils import ROOT, copy_project, snakemake
+from workflow_utils import ROOT, copy_project, copy_repo, snakemake
 
 
 def setting(dotted: str, value):
@@ -121,11 +121,7 @@ def test_training_key_retrains_that_model_only(smoke_run, tmp_path):
 def test_claim_wording_reruns_only_the_report(smoke_run, tmp_path):
     """The claims file lives in the repository: a copy of the workflow with one claim's
     wording changed, run on a copy of the finished project."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for part in ("Snakefile", "workflow", "config", "environment.yml"):
-        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
-        copy(ROOT / part, repo / part)
+    repo = copy_repo(tmp_path / "repo")
     claims = repo / "config" / "paper_claims.yaml"
     wording = "Review length thresholded to [L] words"
     text = claims.read_text()

@@ -41,3 +41,14 @@ def copy_project(src, dst):
     if (Path(dst) / "results" / "mlflow" / "mlflow.db").exists():
         relocate_store(dst)
     return Path(dst)
+
+
+def copy_repo(dst):
+    """A copy of the workflow (Snakefile, rules, config), for tests that edit repository
+    files such as config/resources.yaml or the claims."""
+    dst = Path(dst)
+    dst.mkdir(parents=True)
+    for part in ("Snakefile", "workflow", "config", "environment.yml"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
+        copy(ROOT / part, dst / part)
+    return dst
