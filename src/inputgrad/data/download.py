@@ -6,7 +6,6 @@ atomic rename, so an interrupted or failed fetch leaves nothing at the output pa
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..infra.errors import DataError
-from ..infra.io import file_mode
+from ..infra.io import file_mode, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +69,6 @@ class MirrorFileMissing(DataError):
 
 class NetworkError(DataError):
     pass
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_sha256sums(path: Path) -> dict[str, str]:

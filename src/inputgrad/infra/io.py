@@ -34,6 +34,17 @@ def atomic_path(path):
         Path(tmp).unlink(missing_ok=True)
 
 
+def sha256_of(path) -> str:
+    """The sha256 of a file, read in 1 MiB blocks (raw downloads are up to 84 MB)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -47,14 +47,10 @@ import json
 import math
 import types
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import paths
 from .errors import ConfigError
-from .io import write_text
-
-if TYPE_CHECKING:
-    pass
+from .io import sha256_of, write_text
 
 # The experiment tag the MLflow UI reads to choose its view (its values are in the UI's code:
 # "custom_model_development" = model training, "genai_development" = GenAI).
@@ -402,16 +398,6 @@ def _keras_requirements() -> list[str]:
         except PackageNotFoundError:
             continue
     return pins
-
-
-def sha256_of(path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_id(path) -> str:
