@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -97,6 +100,10 @@ def bad(tmp_path_factory):
     np.save(d / "big_ids.npy", np.full((2, 20), 60, np.int64))
     np.save(d / "strings.npy", np.array([["a"] * 784, ["b"] * 784]))
     np.savez(d / "pixels.npz", y=np.zeros((2, 784), np.float32))
+    (d / "text.npy").write_text("hello, I am a text file\n")
+    np.save(d / "objects.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    (d / "folder.keras").mkdir()
+    (d / "folder.npy").mkdir()
     return d
 
 
@@ -161,6 +168,38 @@ BAD = {  # case: (arguments, exact message; {d} = the fixture's folder)
     "input_missing": (
         ["mlp.keras", "--input", "nope.npy"],
         "explain: input file {d}/nope.npy does not exist"),
+    # found by trying explain as a new user (issue 23): tracebacks before
+    "steps_zero": (
+        ["mlp.keras", "--input", "pixels.npy", "--method", "integrated_gradients", "--steps", "0"],
+        "explain: --steps must be a whole number >= 1, got 0"),
+    "samples_negative": (
+        ["mlp.keras", "--input", "pixels.npy", "--method", "smoothgrad", "--samples", "-3"],
+        "explain: --samples must be a whole number >= 1, got -3"),
+    "noise_nan": (
+        ["mlp.keras", "--input", "pixels.npy", "--method", "vargrad", "--noise", "nan"],
+        "explain: --noise must be a finite number >= 0, got nan"),
+    "top_zero": (
+        [CNN, "--text", "great movie", "--top", "0"],
+        "explain: --top must be a whole number >= 1, got 0"),
+    # ... and misleading messages before
+    "model_directory": (
+        ["folder.keras", "--input", "pixels.npy"],
+        "explain: model {d}/folder.keras is a directory, not a model file (.keras, .h5, .hdf5)"),
+    "target_24_digits": (
+        ["mlp.keras", "--input", "pixels.npy", "--target", "123456789012345678901234"],
+        "explain: --target 123456789012345678901234 is out of range: the model has 10 classes, "
+        "so use 0 to 9"),
+    "input_text_named_npy": (
+        ["mlp.keras", "--input", "text.npy"],
+        "explain: input {d}/text.npy is not a .npy or .npz file (it starts with b'hello,', not "
+        "a NumPy header)"),
+    "input_object_array": (
+        ["mlp.keras", "--input", "objects.npy"],
+        "explain: input {d}/objects.npy holds an array of Python objects, which explain does "
+        "not load (unpickling runs code); save a numeric array"),
+    "input_directory": (
+        ["mlp.keras", "--input", "folder.npy"],
+        "explain: input {d}/folder.npy is a directory, not a .npy or .npz file"),
     "npz_without_key": (
         ["mlp.keras", "--input", "pixels.npz"],
         "explain: key 'x' not in {d}/pixels.npz (has ['y']; use --key)"),
@@ -209,3 +248,58 @@ def test_word_index_found_from_the_model_folder(bad, capsys, monkeypatch, tmp_pa
     explain_array(model, ids + 1)
     explain_array(model, ids + 2, target=0)
     assert fn.experimental_get_tracing_count() == traced
+
+
+@pytest.mark.parametrize(("out", "message"), [
+    ("missing/a.npz", "explain: --out {t}/missing/a.npz: folder {t}/missing does not exist"),
+    ("outdir", "explain: --out {t}/outdir is a directory; name a file, e.g. "
+               "{t}/outdir/attributions.npz"),
+    ("a.txt", "explain: --out {t}/a.txt must end in .npz (the file written is a NumPy .npz "
+              "archive)"),
+])
+def test_bad_out_is_one_line_and_writes_nothing(bad, out, message, capsys, tmp_path):
+    (tmp_path / "outdir").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["explain", str(bad / "mlp.keras"), "--input", str(bad / "pixels.npy"),
+                 "--out", str(tmp_path / out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [message.format(t=tmp_path)] and captured.out == ""
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_out_is_written_under_its_own_name(bad, capsys, tmp_path):
+    """The file named by --out, atomically (no temp file left), and the name printed is it."""
+    out = tmp_path / "att.npz"
+    assert main(["explain", str(bad / "mlp.keras"), "--input", str(bad / "pixels.npy"),
+                 "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"-> {out}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["att.npz"]
+    with np.load(out) as res:
+        assert res["attributions"].shape == (2, 784)
+
+
+def test_text_not_utf8_is_one_line(bad):
+    """Bytes that are not UTF-8 on a real command line (Python hands them over as lone
+    surrogates): one line naming the first bad byte, exit 2, no traceback."""
+    proc = subprocess.run([sys.executable, "-m", "inputgrad", "explain", str(bad / CNN),
+                           "--text", b"great \xff\xfe movie"], capture_output=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 2 and proc.stdout == b""
+    lines = [line for line in proc.stderr.decode().splitlines() if line.startswith("explain:")]
+    assert lines == ["explain: --text is not valid UTF-8: byte 0xff at position 6 of "
+                     "'great \\xff\\xfe movie'"]
+    assert b"Traceback" not in proc.stderr
+
+
+def test_help_does_not_load_tensorflow():
+    """`inputgrad explain --help` imports neither TensorFlow nor Keras (they take seconds and
+    print log lines): -X importtime lists every module imported, and is all stderr says."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "inputgrad", "explain",
+                           "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--method" in proc.stdout and "--out" in proc.stdout
+    lines = proc.stderr.splitlines()
+    assert lines and all(line.startswith("import time:") for line in lines)
+    modules = {line.split("|")[-1].strip() for line in lines}
+    assert "inputgrad.cli" in modules and "inputgrad.core.methods" in modules
+    heavy = {m for m in modules if m.split(".")[0] in ("tensorflow", "keras")}
+    assert not heavy, sorted(heavy)[:5]

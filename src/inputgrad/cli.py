@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .core.gradients import OUTPUTS
-from .core.groups import NORMALIZE
-from .core.methods import names
+# Only light imports here: `inputgrad --help` and argument errors must not load TensorFlow
+# (5 s and its log lines). Each command imports what it needs when it runs.
 
 
 def cmd_smoke_data(args) -> int:
@@ -57,10 +56,18 @@ def cmd_explain(args) -> int:
     import numpy as np
 
     from . import explain
+    from .infra.io import save_npz
 
-    target = parse_target(args.target)  # before the slow model load
-    model = explain.load_model(args.model)
+    target = parse_target(args.target)  # every argument before the slow model load
     kw = options(args)
+    explain.check_options(args.method, kw)
+    if args.text is not None:
+        explain.check_text(args.text)
+    else:
+        explain.check_out(args.out)
+    if args.top < 1:
+        raise explain.ExplainError(f"--top must be a whole number >= 1, got {args.top}")
+    model = explain.load_model(args.model)
     if args.text is not None:
         explain.embedding_layer(model, args.model)
         explain.check_text(args.text)
@@ -76,7 +83,7 @@ def cmd_explain(args) -> int:
     explain.check_target(model, target)
     result = explain.explain_array(model, x, args.method, args.output, target,
                                    normalize=args.normalize, group=args.group, **kw)
-    np.savez(args.out, **result)
+    save_npz(args.out, result)  # atomically: an interrupted run leaves no half-written file
     print(f"{args.method} attributions {result['attributions'].shape} -> {args.out}")
     if "grouped" in result:
         print(f"group sums {result['grouped'].shape} (--group {args.group}), labels in 'groups'")
@@ -86,6 +93,10 @@ def cmd_explain(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .core.groups import NORMALIZE
+    from .core.methods import names  # the registry loads without TensorFlow
+    from .core.outputs import OUTPUTS
+
     parser = argparse.ArgumentParser(prog="inputgrad", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     smoke = sub.add_parser("smoke-data", help="write tiny synthetic datasets + SHA256SUMS")
@@ -132,6 +143,9 @@ def main(argv=None) -> int:
     (with --debug: raised, traceback and all)."""
     from .infra.errors import InputgradError
 
+    for stream in (sys.stdout, sys.stderr):  # a path of undecodable bytes prints, escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

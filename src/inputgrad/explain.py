@@ -19,6 +19,7 @@ User mistakes (a file that is missing or not a model, an input of the wrong shap
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -47,6 +48,9 @@ class ExplainError(InputgradError, ValueError):
 def load_model(path) -> keras.Model:
     """The Keras model saved at `path`, or ExplainError naming the file and why not."""
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"model {path} is a directory, not a model file "
+                           f"({', '.join(MODEL_SUFFIXES)})")
     if not path.is_file():
         raise ExplainError(f"model file {path} does not exist")
     if path.suffix.lower() not in MODEL_SUFFIXES:
@@ -61,23 +65,61 @@ def load_model(path) -> keras.Model:
     raise ExplainError(f"cannot load {path} as a Keras model ({why})")
 
 
+NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
 def load_input(path, key: str = "x") -> np.ndarray:
-    """The array in a .npy file, or the one named `key` in an .npz file."""
+    """The array in a .npy file, or the one named `key` in an .npz file (told apart by their
+    first bytes, not their names). Arrays of Python objects are refused: unpickling them could
+    run code."""
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"input {path} is a directory, not a .npy or .npz file")
     if not path.is_file():
         raise ExplainError(f"input file {path} does not exist")
+    with open(path, "rb") as fh:
+        head = fh.read(len(NPY_MAGIC))
+    if not (head.startswith(NPY_MAGIC) or head.startswith(ZIP_MAGIC)):
+        raise ExplainError(f"input {path} is not a .npy or .npz file (it starts with {head!r}, "
+                           f"not a NumPy header)")
     try:
-        data = np.load(path)
+        data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
             return np.asarray(data)
         with data:
             files = data.files
             if key in files:
                 return data[key]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise ExplainError(f"input {path} holds an array of Python objects, which explain "
+                               f"does not load (unpickling runs code); save a numeric "
+                               f"array") from err
+        raise ExplainError(f"cannot read input {path} as a .npy or .npz array "
+                           f"({_first_line(err)})") from err
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise ExplainError(f"cannot read input {path} as a .npy or .npz array "
                            f"({_first_line(err)})") from err
     raise ExplainError(f"key {key!r} not in {path} (has {files}; use --key)")
+
+
+def check_out(path) -> Path:
+    """ExplainError unless `path` (--out) names a .npz file that can be written: not a
+    directory, in an existing, writable folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"--out {path} is a directory; name a file, e.g. "
+                           f"{path / 'attributions.npz'}")
+    if path.suffix.lower() != ".npz":
+        raise ExplainError(f"--out {path} must end in .npz (the file written is a NumPy .npz "
+                           f"archive)")
+    folder = path.parent
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise ExplainError(f"--out {path}: folder {folder} {why}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExplainError(f"--out {path}: folder {folder} is not writable")
+    return path
 
 
 def embedding_layer(model: keras.Model, name=None):
@@ -106,6 +148,8 @@ def find_word_index(model_path) -> Path:
 def read_word_index(path) -> dict:
     """A Keras word index: a JSON object word -> rank (int)."""
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"word index {path} (--word-index) is a directory, not a JSON file")
     if not path.is_file():
         raise ExplainError(f"word index {path} (--word-index) does not exist")
     try:
@@ -148,7 +192,18 @@ def check_input(model: keras.Model, x: np.ndarray, name: str = "x") -> None:
 
 
 def check_text(text: str) -> None:
-    """ExplainError if `text` has no tokens (empty, or only punctuation and spaces)."""
+    """ExplainError if `text` is not valid UTF-8 (the command line hands undecodable bytes over
+    as lone surrogates) or has no tokens (empty, or only punctuation and spaces)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        char = ord(text[err.start])
+        what = (f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF  # an undecodable byte
+                else f"character U+{char:04X}")
+        shown = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c
+                        for c in text)
+        raise ExplainError(f"--text is not valid UTF-8: {what} at position {err.start} of "
+                           f"'{shown}'") from None
     if not tokenize(text):
         raise ExplainError("--text has no words")
 
@@ -161,11 +216,16 @@ def check_target(model: keras.Model, target) -> None:
             raise ExplainError(f"--target must be predicted, all or a class index, "
                                f"got {target!r}")
         return
-    t = np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise ExplainError(f"--target must be predicted, all or a class index, got {target!r}")
-    if t.size and (t.min() < 0 or t.max() >= classes):
-        bad = t.ravel()[(t.ravel() < 0) | (t.ravel() >= classes)][0]
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        values = [int(target)]  # a Python int of any size (24 digits too)
+    else:
+        t = np.asarray(target)
+        if t.dtype.kind not in "iu":
+            raise ExplainError(f"--target must be predicted, all or a class index, "
+                               f"got {target!r}")
+        values = t.ravel().tolist()
+    bad = next((v for v in values if v < 0 or v >= classes), None)
+    if bad is not None:
         if classes == 1:
             raise ExplainError(f"--target {bad} is out of range: the model has a single output "
                                f"(binary), so only 0 is allowed")
@@ -245,6 +305,7 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     check_input(model, x)
     check_target(model, target)
     check_display(normalize, group)
+    check_options(method, options)
     m = check_method(method)
     parts = split_embedding(model)
     if parts is None:
@@ -264,6 +325,23 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
                                else att.sum(axis=-1))
     result["predictions"] = transform(model_fn(model)(np.asarray(x)), output).numpy()
     return display(result, x, parts is not None, group, normalize)
+
+
+def check_options(method: str, options: dict) -> None:
+    """ExplainError unless the method's options are usable: --steps (path methods) and
+    --samples (noise methods) whole numbers >= 1, --noise a finite number >= 0."""
+    m = check_method(method)
+    whole = [("steps", "--steps")] if m.path else []
+    whole += [("samples", "--samples")] if m.noise else []
+    for key, flag in whole:
+        value = options.get(key)
+        whole_number = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        if value is not None and not (whole_number and value >= 1):
+            raise ExplainError(f"{flag} must be a whole number >= 1, got {value!r}")
+    noise = options.get("noise") if m.noise else None
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float))
+                              or not np.isfinite(noise) or noise < 0):
+        raise ExplainError(f"--noise must be a finite number >= 0, got {noise!r}")
 
 
 def check_method(method: str):
