@@ -22,19 +22,18 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import pandas as pd
 
 from .core import groups
-from .core.gradients import transform
 from .core.methods import METHODS, attribute, completeness_gap, names, resolve_target
-from .core.models import load_model as load_keras_model
-from .core.models import model_fn, split_embedding
-from .data.arrays import Reviews, pad_reviews
-from .data.prepare import tokenize, word_ids
+from .data.prepare import tokenize
 from .infra.errors import InputgradError
+
+if TYPE_CHECKING:  # Keras (TensorFlow) is imported by the functions that need a Keras model,
+    import keras  # so argument checks and scikit-learn models (explain_sklearn) run without it
+    import pandas as pd
 
 WORD_INDEX = Path("data/raw/imdb_word_index.json")  # under results/ in the workflow
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -58,6 +57,8 @@ def load_model(path) -> keras.Model:
     elif path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):
         why = "not a .keras zip archive"
     else:
+        from .core.models import load_model as load_keras_model
+
         try:
             return load_keras_model(path, compile=True)
         except Exception as err:  # corrupt or foreign archive: Keras raises many kinds
@@ -124,6 +125,8 @@ def check_out(path) -> Path:
 
 def embedding_layer(model: keras.Model, name=None):
     """The model's Embedding layer; ExplainError (for --text) if it has none."""
+    import keras
+
     layer = next((lay for lay in model.layers if isinstance(lay, keras.layers.Embedding)), None)
     if layer is None:
         raise ExplainError(f"--text needs a model with an Embedding layer; "
@@ -168,6 +171,8 @@ def read_word_index(path) -> dict:
 def check_input(model: keras.Model, x: np.ndarray, name: str = "x") -> None:
     """ExplainError unless x is a batch the model takes: numbers of shape (n, *input_shape);
     integer token ids in [0, input_dim) for a model that starts with an Embedding layer."""
+    from .core.models import split_embedding
+
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise ExplainError(f"input {name} has dtype {x.dtype}; the model expects numbers")
@@ -302,6 +307,9 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     Path methods (IG) also return their completeness gap per example (of the raw map).
     group / normalize: see `display`. A bad x, target, group or normalize raises
     ExplainError."""
+    from .core.gradients import transform
+    from .core.models import model_fn, split_embedding
+
     check_input(model, x)
     check_target(model, target)
     check_display(normalize, group)
@@ -359,6 +367,9 @@ def check_method(method: str):
 def encode_text(text: str, word_index: dict, num_words: int, maxlen: int,
                 start_char: int = 1, oov_char: int = 2, index_from: int = 3):
     """Keras IMDB encoding of one text: (ids (1, maxlen), tokens shown at each column)."""
+    from .data.arrays import Reviews, pad_reviews
+    from .data.prepare import word_ids
+
     tokens = tokenize(text)
     ids = np.asarray(word_ids(tokens, word_index, num_words, oov_char, index_from), np.int32)
     reviews = Reviews(ids, np.arange(len(ids)), np.array([0, len(ids)]), np.array(["text"]),
@@ -375,6 +386,8 @@ def explain_text(model: keras.Model, text: str, word_index_path, method: str = "
     """One row per word of `text` (per window of `group` words if set: the words joined, the
     position of the first, the sum of their scores): its attribution score, in text order,
     normalised over the rows by `normalize`."""
+    import pandas as pd
+
     embedding = embedding_layer(model)
     check_text(text)
     check_display(normalize, group)
