@@ -152,7 +152,8 @@ BAD = {  # case: (arguments, exact message; {d} = the fixture's folder)
         "to integer ranks"),
     "model_not_keras": (
         ["metrics.json", "--input", "pixels.npy"],
-        "explain: cannot load {d}/metrics.json as a Keras model (not a .keras or .h5 file)"),
+        "explain: cannot load {d}/metrics.json as a Keras model (not a .keras or .h5 file; "
+        "scikit-learn models: .skops, .joblib, .pkl)"),
     "model_corrupt": (
         ["corrupt.keras", "--input", "pixels.npy"],
         "explain: cannot load {d}/corrupt.keras as a Keras model (not a .keras zip archive)"),

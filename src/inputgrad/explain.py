@@ -53,7 +53,7 @@ def load_model(path) -> keras.Model:
     if not path.is_file():
         raise ExplainError(f"model file {path} does not exist")
     if path.suffix.lower() not in MODEL_SUFFIXES:
-        why = "not a .keras or .h5 file"
+        why = "not a .keras or .h5 file; scikit-learn models: .skops, .joblib, .pkl"
     elif path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):
         why = "not a .keras zip archive"
     else:
