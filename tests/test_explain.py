@@ -361,7 +361,9 @@ def test_sklearn_logit_gradient_is_coef(sk, name, capsys, tmp_path):
 
 def test_sklearn_probability_gradient_is_the_chain_rule(sk, capsys, tmp_path):
     """Default output of a classifier: predict_proba; for the predicted class c of a binary
-    logistic regression, d p_c / dx = p_c (1 - p_c) (+-coef_) by the chain rule."""
+    logistic regression, d p_c / dx = p_c (1 - p_c) (+-coef_) by the chain rule. The sigmoid
+    is curved, so the central difference is off by O(h^2) (h = 1e-3 max(|x|, 1), the
+    configured step): 1e-5 relative bounds it here."""
     d, logreg, x = sk
     out = tmp_path / "att.npz"
     assert main(["explain", str(d / "logreg.skops"), "--input", str(d / "x.npy"),
@@ -372,7 +374,7 @@ def test_sklearn_probability_gradient_is_the_chain_rule(sk, capsys, tmp_path):
     expected = (p[:, 0] * p[:, 1])[:, None] * sign * logreg.coef_
     with np.load(out) as res:
         assert res["target"].tolist() == c.tolist() and str(res["output"]) == "probability"
-        np.testing.assert_allclose(res["attributions"], expected, rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(res["attributions"], expected, rtol=1e-5, atol=1e-10)
 
 
 def test_sklearn_regression_gradient_is_coef(sk, capsys, tmp_path):

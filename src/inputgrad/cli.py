@@ -114,7 +114,6 @@ def explain_estimator(args, target) -> int:
     import numpy as np
 
     from . import explain, explain_sklearn
-    from .core.methods import default_options
     from .infra.io import save_npz
 
     if args.text is not None:
@@ -125,9 +124,7 @@ def explain_estimator(args, target) -> int:
         raise explain.ExplainError(f"--method {method} needs a Keras model (automatic "
                                    f"differentiation); a scikit-learn model is explained by "
                                    f"--method {explain_sklearn.METHOD}, its numerical gradient")
-    step = args.step
-    if step is None:
-        step = (default_options().get(explain_sklearn.METHOD) or {}).get("step")
+    step = args.step  # None: methods.yaml's
     if step is not None and not (np.isfinite(step) and step > 0):
         raise explain.ExplainError(f"--step must be a finite number > 0, got {step!r}")
     explain.check_out(args.out)
@@ -196,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="noise level of SmoothGrad and kin (default: methods.yaml)")
     ex.add_argument("--step", type=float, default=None,
                     help="finite-difference step of scikit-learn models, relative: h = step * "
-                         "max(|x|, 1) per value (default: the method's)")
+                         "max(|x|, 1) per value (default: attribution/methods.yaml)")
     ex.add_argument("--trust", action="append", default=None, metavar="TYPE[,TYPE]",
                     help="types a .skops file may build beyond skops' trusted ones (explain "
                          "names them when it refuses a file); only for files you trust")

@@ -4,10 +4,11 @@ The model is scored by the method `--output` names: `probability` (and `log_prob
 `cross_entropy`) by `predict_proba`, `logit` by `decision_function` (a binary classifier's one
 column is the logit of its second class, as a Keras binary model's single output), and
 `prediction` by `predict` (regressors). Without `--output`, the first of these the model has.
-Its gradient is the model-agnostic numerical one, `core.numerical.finite_differences`
-(central differences, step relative to each value): any model with one of these methods can
-be explained, trees included (their derivative is zero almost everywhere, and a finite
-difference only sees the steps the perturbation crosses).
+Its gradient is the model-agnostic numerical one, the registry's `finite_differences`
+(`core.numerical.central_differences`; options in config/hydra/attribution/methods.yaml, the
+step relative to each value): any model with one of these methods can be explained, trees
+included (their derivative is zero almost everywhere, and a finite difference only sees the
+jumps the perturbation crosses).
 
 Loading: `.skops` files through `skops.io.load`, which builds only types it trusts (types
 outside its default list must be named with `--trust`: it refuses them otherwise); `.joblib`,
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .core.numerical import finite_differences
+from .core.methods import attribute, default_options, options_of
+from .core.numerical import score_function
 from .explain import ExplainError, _first_line, check_display, display
 
 SUFFIXES = (".skops", ".joblib", ".pkl", ".pickle")
@@ -139,12 +141,12 @@ def _is_classifier(model) -> bool:
 
 def score_fn(model, output: str):
     """f(x) -> (n, k) float64 scores of `output` (see the module docstring)."""
-    method = getattr(model, SCORING[output])
+    method = score_function(model, SCORING[output])
 
     def f(x):
         with warnings.catch_warnings():  # "X does not have valid feature names": arrays given
             warnings.simplefilter("ignore", UserWarning)
-            scores = np.asarray(method(x), np.float64).reshape(len(x), -1)
+            scores = method(x)
         if output in ("log_probability", "cross_entropy"):
             scores = np.log(np.maximum(scores, np.finfo(np.float64).tiny))
             scores = scores if output == "log_probability" else -scores
@@ -190,13 +192,14 @@ def explain_estimator(model, x: np.ndarray, output: str | None = None, target="p
                       step: float | None = None, batch_rows: int | None = None,
                       normalize: str = "none", group: int | None = None,
                       name: str = "x", path="model") -> dict:
-    """Numerical input gradients of a scikit-learn model at the rows of x.
+    """Numerical input gradients of a scikit-learn model at the rows of x (the registry's
+    `finite_differences` with its configured options; `step`, `batch_rows` override its step
+    and rows per call).
 
     Returns {"attributions": (n, d) d score_target / d x (target "all": (n, k, d)),
     "predictions": (n, k) the scores, "target": the explained column per row, "output": the
     output explained}, grouped and normalised as `explain.display`. A bad x, output, target,
-    group or normalize raises ExplainError. step / batch_rows: `finite_differences`' own
-    defaults if None."""
+    group or normalize raises ExplainError."""
     check_input(model, x, name)
     check_display(normalize, group)
     output = resolve_output(model, output, path)
@@ -208,16 +211,16 @@ def explain_estimator(model, x: np.ndarray, output: str | None = None, target="p
         raise ExplainError(f"input {name} does not fit the model ({_first_line(err)})") from None
     classes = scores.shape[1]
     check_target(target, classes)
-    kw = {k: v for k, v in {"step": step, "batch_rows": batch_rows}.items() if v is not None}
-    try:
-        jac = finite_differences(f, x, **kw)
-    except ValueError as err:
-        raise ExplainError(f"--step: {_first_line(err)}") from None
+    if step is not None and not (np.isfinite(step) and step > 0):
+        raise ExplainError(f"--step must be a finite number > 0, got {step!r}")
+    kw = {**options_of(METHOD, default_options()),
+          **{k: v for k, v in {"step": step, "max_rows": batch_rows}.items() if v is not None}}
     if target == "all":
-        cls, att = np.full(len(x), -1), jac
-    else:
-        cls = (np.argmax(scores, axis=1) if target == "predicted" else np.full(len(x), target))
-        att = jac[np.arange(len(x)), cls]
+        cls = np.full(len(x), -1)
+    else:  # the predicted class: the largest score (0 for a single score, as Keras binary)
+        cls = np.argmax(scores, axis=1) if target == "predicted" else np.full(len(x), target)
+    att = attribute(METHOD, f, x, target="all" if target == "all" else cls, output="logit",
+                    **kw)  # f returns the scores of `output` already: no transform
     result = {"attributions": att, "predictions": scores, "target": cls,
               "output": np.array(output)}
     return display(result, x, False, group, normalize)
