@@ -182,6 +182,15 @@ BAD = {  # case: (arguments, exact message; {d} = the fixture's folder)
     "top_zero": (
         [CNN, "--text", "great movie", "--top", "0"],
         "explain: --top must be a whole number >= 1, got 0"),
+    "finite_differences_of_keras": (
+        ["mlp.keras", "--input", "pixels.npy", "--method", "finite_differences"],
+        "explain: --method finite_differences is for models without gradients (scikit-learn); "
+        "{d}/mlp.keras is a Keras model: use --method gradient"),
+    "prediction_of_keras": (
+        ["mlp.keras", "--input", "pixels.npy", "--output", "prediction"],
+        "explain: --output prediction is for models scored by predict (scikit-learn "
+        "regressors); {d}/mlp.keras is a Keras model, which returns logits: use logit or "
+        "probability"),
     # ... and misleading messages before
     "model_directory": (
         ["folder.keras", "--input", "pixels.npy"],
