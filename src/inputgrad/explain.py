@@ -14,6 +14,9 @@ image; non-overlapping windows of k words of a text), which preserves its total;
 User mistakes (a file that is missing or not a model, an input of the wrong shape or dtype, a
 --target out of range, a model without an Embedding layer for --text, ...) raise
 `ExplainError`, whose message names the flag, file or value; the CLI prints it as one line.
+Arguments are checked before the model is loaded, and the module imports Keras (TensorFlow)
+only inside the functions that need a Keras model, so those checks, `--help` and scikit-learn
+models (`explain_sklearn`, which reuses the input, --out and display code here) run without it.
 """
 
 from __future__ import annotations
