@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf
 
-OUTPUTS = ("logit", "probability", "log_probability", "cross_entropy")
+from .outputs import OUTPUTS
 
 
 def transform(logits: tf.Tensor, output: str) -> tf.Tensor:
@@ -159,18 +159,12 @@ def mean_gradient(f: Callable, x, output: str = "logit", classes="all",
 
 
 def finite_difference(f: Callable, x, output: str = "logit", eps: float = 1e-3) -> np.ndarray:
-    """Central differences of every output w.r.t. every input coordinate, in float64.
+    """Central differences of every output w.r.t. every input coordinate, in float64, with the
+    absolute step eps (`numerical.central_differences`; f is called on float64 tensors).
 
     For tests: returns (n, k, *x.shape[1:]) like the all-classes Jacobian.
     """
-    x = np.asarray(x, dtype=np.float64)
-    flat = x.reshape(len(x), -1)
-    k = transform(f(tf.constant(x)), output).shape[-1]
-    jac = np.zeros((len(x), k, flat.shape[1]))
-    for j in range(flat.shape[1]):
-        step = np.zeros_like(flat)
-        step[:, j] = eps
-        up = transform(f(tf.constant((flat + step).reshape(x.shape))), output).numpy()
-        down = transform(f(tf.constant((flat - step).reshape(x.shape))), output).numpy()
-        jac[:, :, j] = (up - down) / (2 * eps)
-    return jac.reshape((len(x), k) + x.shape[1:])
+    from .numerical import central_differences
+
+    return central_differences(lambda a: f(tf.constant(a)), np.asarray(x, np.float64), "all",
+                               output, step=eps, relative=False, max_rows=1 << 14)

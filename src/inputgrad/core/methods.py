@@ -24,6 +24,9 @@ needs="gradient" (a differentiable f, on the gradient primitive `core.gradients`
 needs="predict" (only f's outputs on perturbed copies of x; token ids or feature vectors):
 - occlusion: p(y|x) - p(y|x with feature j set to `fill`), one feature at a time.
 - lime: the lime package's weights of a local linear fit on feature masks (`lime_scores`).
+- finite_differences: the gradient without autodiff, central differences of f's scores
+  (`core.numerical`): any callable or scikit-learn estimator (`numerical.score_function`);
+  real-valued inputs only (`token_ids=False`: an evaluation on token ids never selects it).
 needs="weights": gbar, logistic_regression: x_j w_j for a given weight vector `weights`.
 needs="nothing": random: seeded uniform scores (the floor).
 `completeness_gap` is the diagnostic of any path method: sum(attribution) - (f(x) - f(baseline)).
@@ -40,8 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .gradients import gradient, predicted_classes, transform
 from .stats import sigmoid
+
+# The gradient primitive (TensorFlow) is imported inside the functions that use it: the
+# registry itself (names, options) loads without TensorFlow, e.g. for `inputgrad --help`.
 
 NEEDS = ("gradient", "predict", "weights", "nothing")
 REDUCTIONS = ("norm", "sum")
@@ -57,20 +62,24 @@ class Method:
     reduce: str  # per token over an embedding axis: L2 "norm" (unsigned) or "sum" (signed)
     signed: bool  # positive = evidence for the explained class (else a size or a control)
     noise: bool  # averages over noisy copies: sigma is set by the value range of its input
+    token_ids: bool = True  # can score integer token ids (False: needs real-valued inputs)
+    float64: bool = False  # keeps float64 inputs (else floats are cast to float32)
 
 
 METHODS: dict[str, Method] = {}
 
 
 def register(name: str, absolute: bool = False, path: bool = False, needs: str = "gradient",
-             signed: bool | None = None, noise: bool = False):
+             signed: bool | None = None, noise: bool = False, token_ids: bool = True,
+             float64: bool = False):
     """Register `fn(f, x, classes, output, batch_size, **options)` under `name`; an absolute
     method reduces per token by its norm and is unsigned, any other by its sum and signed."""
     assert needs in NEEDS, needs
 
     def deco(fn):
         METHODS[name] = Method(name, fn, absolute, path, needs, "norm" if absolute else "sum",
-                               not absolute if signed is None else signed, noise)
+                               not absolute if signed is None else signed, noise, token_ids,
+                               float64)
         return fn
 
     return deco
@@ -87,18 +96,26 @@ def names(needs: str | None = None) -> list[str]:
     return [name for name, m in METHODS.items() if needs is None or m.needs == needs]
 
 
-def select(spec, provides) -> list[str]:
+def select(spec, provides, token_ids: bool = False) -> list[str]:
     """The methods an evaluation scores: `spec` is "all" (every registered method whose
     `needs` is one the evaluation `provides`, in registry order: a new method joins it) or a
-    list of names, each checked against the registry and `provides`."""
+    list of names, each checked against the registry and `provides`. token_ids: the
+    evaluation's input is integer token ids (methods that need real values are left out of
+    "all" and refused in a list)."""
+    def fits(m):
+        return m.needs in provides and (m.token_ids or not token_ids)
+
     if spec == "all":
-        return [name for name, m in METHODS.items() if m.needs in provides]
+        return [name for name, m in METHODS.items() if fits(m)]
     if isinstance(spec, str):
         raise ValueError(f"methods: {spec!r} is neither 'all' nor a list of method names")
     for name in spec:
         if lookup(name).needs not in provides:
             raise ValueError(f"method {name!r} needs {lookup(name).needs!r}; this evaluation "
                              f"provides {', '.join(provides)}")
+        if not fits(lookup(name)):
+            raise ValueError(f"method {name!r} needs real-valued inputs; this evaluation "
+                             "scores token ids")
     return list(spec)
 
 
@@ -126,6 +143,8 @@ def resolve_target(f, x, target, batch_size: int = 256):
     """"predicted" -> per-example classes of the clean input; anything else unchanged."""
     if isinstance(target, str):
         if target == "predicted":
+            from .gradients import predicted_classes
+
             return predicted_classes(f, x, batch_size)
         if target == "all":
             return target
@@ -136,10 +155,12 @@ def resolve_target(f, x, target, batch_size: int = 256):
 def attribute(method: str, f, x, target="predicted", output: str = "logit",
               batch_size: int = 256, **options) -> np.ndarray:
     """Attributions of `method` for the rows of x, same shape as x. Token ids stay integers
-    for the methods that only perturb and predict; anything else is float32."""
+    for the methods that only perturb and predict; floats become float32, except a float64 x
+    of a method that keeps it (finite_differences)."""
     m = lookup(method)
     x = np.asarray(x)
-    if m.needs == "gradient" or x.dtype.kind == "f":
+    keep = m.float64 and x.dtype == np.float64
+    if m.needs == "gradient" or (x.dtype.kind == "f" and not keep):
         x = x.astype(np.float32, copy=False)
     resolve = m.needs in ("gradient", "predict")
     classes = resolve_target(f, x, target, batch_size) if resolve else target
@@ -148,12 +169,16 @@ def attribute(method: str, f, x, target="predicted", output: str = "logit",
 
 @register("gradient", absolute=True)
 def saliency(f, x, classes, output, batch_size):
+    from .gradients import gradient
+
     grads, _ = gradient(f, x, output, classes, batch_size)
     return grads
 
 
 @register("gradient_x_input")
 def gradient_x_input(f, x, classes, output, batch_size):
+    from .gradients import gradient
+
     grads, _ = gradient(f, x, output, classes, batch_size)
     return grads * x
 
@@ -169,6 +194,10 @@ def integrated_gradients(f, x, classes, output, batch_size, steps: int = 32, bas
                          internal_batch_size: int | None = None):
     """Midpoint Riemann IG. Path points of `chunk` examples at a time are stacked alpha-major
     into one array of at most `internal_batch_size` rows (default: batch_size), then summed."""
+    from .gradients import gradient
+
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"integrated_gradients: steps must be a whole number >= 1, got {steps!r}")
     base = _baseline(x, baseline)
     rows = max(int(internal_batch_size or batch_size), 1)
     chunk = max(rows // steps, 1)
@@ -190,6 +219,8 @@ def completeness_gap(f, x, attributions, target, output: str = "logit", baseline
                      batch_size: int = 256) -> np.ndarray:
     """Per example: sum(attributions) - (f(x) - f(baseline)) for the target; ~0 for a path
     method with enough steps (Sundararajan et al. 2017's completeness axiom)."""
+    from .gradients import transform
+
     x = np.asarray(x, np.float32)
     cls = np.broadcast_to(np.asarray(resolve_target(f, x, target, batch_size)), (len(x),))
     idx = np.arange(len(x)), cls.astype(int)
@@ -214,6 +245,10 @@ def noisy_attributions(f, x, classes, output, batch_size, method: str = "gradien
                        samples: int = 16, noise: float = 0.1, seed: int = 0,
                        **method_options) -> np.ndarray:
     """(samples, *x.shape): `method` on each of the noisy copies of `noise_tunnel`."""
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise ValueError(f"noise tunnel: samples must be a whole number >= 1, got {samples!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise tunnel: noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     sigma = noise * float(x.max() - x.min() or 1.0)
     noisy = x[None] + rng.normal(0.0, sigma, size=(samples,) + x.shape).astype(np.float32)
@@ -407,3 +442,20 @@ def smoothgrad_sq(f, x, classes, output, batch_size, samples: int = 16, noise: f
     grads = noisy_attributions(f, x, classes, output, batch_size, "gradient", samples, noise,
                                seed)
     return np.square(grads.astype(np.float64)).mean(axis=0).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- numerical
+# (registered last: "all" keeps the earlier methods' order)
+
+@register("finite_differences", absolute=True, needs="predict", token_ids=False, float64=True)
+def finite_differences(f, x, classes, output, batch_size, step: float = 1e-3, scale=None,
+                       relative: bool = True, max_rows: int | None = None, features=None,
+                       fill=0, direction=None, model=None, diagnostics=None):
+    """The gradient by central differences of f's scores (`numerical.central_differences`):
+    h = step * max(|x_j|, scale_j) (relative) or step * scale_j, scale per feature (default
+    1); at most `max_rows` perturbed rows per call of f (default batch_size). Ranked like the
+    gradient (by size). A float64 x stays float64. Off `features`: NaN."""
+    from .numerical import central_differences
+
+    return central_differences(f, x, classes, output, step, scale, relative,
+                               max(int(max_rows or batch_size), 2), features, direction)

@@ -19,6 +19,7 @@ METHOD_COLORS = {
     "gbar": "#8c564b",
     "logistic_regression": "#17becf",
     "random": "#7f7f7f",
+    "finite_differences": "#e377c2",  # the gradient without autodiff (core/numerical.py)
 }
 SPARE = ("#bcbd22", "#e377c2", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
          "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5")  # tab20's light half and the rest

@@ -84,7 +84,7 @@ def methods_of(spec, model: str) -> list[str]:
     from ...core.methods import select
 
     try:
-        return select(spec, PROVIDES[model])
+        return select(spec, PROVIDES[model], token_ids=model == "imdb_cnn")
     except ValueError as err:
         raise ConfigError(f"{model}: {err}") from None
 
