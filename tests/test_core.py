@@ -50,7 +50,8 @@ def f():
 def test_registry():
     assert set(methods.METHODS) == {
         "gradient", "gradient_x_input", "integrated_gradients", "smoothgrad", "vargrad",
-        "smoothgrad_sq", "occlusion", "lime", "gbar", "logistic_regression", "random"}
+        "smoothgrad_sq", "occlusion", "lime", "gbar", "logistic_regression", "random",
+        "finite_differences"}
     assert methods.METHODS["gradient"].absolute and methods.METHODS["smoothgrad"].absolute
     assert not methods.METHODS["gradient_x_input"].absolute
     assert methods.METHODS["integrated_gradients"].path
