@@ -17,6 +17,7 @@ include: "workflow/rules/checks.smk"
 include: "workflow/rules/text_faithfulness.smk"
 include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/anomaly.smk"
+include: "workflow/rules/any_model.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -32,4 +33,5 @@ rule all:
         rules.text_faithfulness_all.input,
         rules.sensitivity.input,
         rules.anomaly.input,
+        rules.any_model.input,
         rules.paper_report.output,

@@ -27,6 +27,7 @@ rule paper_report:
             rules.text_faithfulness_seeds.output.md,
             rules.sensitivity_seeds.output.md,
             rules.anomaly_seeds.output.md,
+            rules.any_model_seeds.output.md,
         ],
         figures=[
             rules.table1_expressions_figure.output.png,
@@ -37,6 +38,7 @@ rule paper_report:
             rules.taylor_validity_figure.output.png,
             rules.fgsm_robustness_figure.output.png,
             rules.anomaly_figure.output.png,
+            rules.class_images_figure.output.png,
         ],
     output:
         html=report(
