@@ -38,7 +38,8 @@ def hyper(experiment=None):
     return compose(HYDRA_DIR, experiment, profile=config["profile"])
 
 
-SECTIONS = ["checks", "text_faithfulness", "sensitivity", "anomaly", "any_model"]  # = experiment names
+# = experiment names
+SECTIONS = ["checks", "text_faithfulness", "sensitivity", "anomaly", "any_model"]
 CFG = {name: hyper(name) for name in [*MODELS, *SECTIONS]}
 SHARED = hyper()
 # Before any job: every experiment's hyperparameters and the tracking location.
