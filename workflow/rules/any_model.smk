@@ -8,9 +8,11 @@ ANY_ATTR = CFG["any_model"]["attribution"]
 ANY_CATEGORY = "Beyond the paper"
 
 
-# Not tracked yet: the regression's models have no MLflow run of their own (issue 23's
-# `flavor` key of the shared tracking path is still to do).
+# Its models have no MLflow run of their own yet (issue 23's `flavor` key of the shared
+# tracking path is still to do): the tables and metrics go into the evaluation run, per seed.
 rule any_model_regression:
+    input:
+        experiment=EXPERIMENT_ID,
     output:
         table=report(
             results("tables/seed{seed}/any_model_regression.csv"),
@@ -33,6 +35,7 @@ rule any_model_regression:
     params:
         cfg=ANY_ATTR["regression"],
         seed=seed_of,
+        track=lambda wildcards: track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
     script:
         "../scripts/any_model_regression.py"
 

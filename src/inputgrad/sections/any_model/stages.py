@@ -31,7 +31,8 @@ def any_model_regression(inputs, outputs, params):
     write_json(outputs["summary"], summary)
     log.info("seed %s regression:\n%s", seed, models.round(4).to_string(index=False))
     log.info("seed %s tree steps:\n%s", seed, steps.round(4).to_string(index=False))
-    return {f"{r['model']}_test_r2": r["test_r2"] for r in out["models"]}
+    return {f"seed{seed}_{r['model']}_{k}": r[k] for r in out["models"]
+            for k in ("test_r2", "spearman", "first_order_share")}
 
 
 def class_images(inputs, outputs, params):
