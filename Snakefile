@@ -10,14 +10,14 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/tracking.smk"
-include: "workflow/rules/mnist.smk"
-include: "workflow/rules/imdb_cnn.smk"
-include: "workflow/rules/imdb_bow.smk"
-include: "workflow/rules/checks.smk"
-include: "workflow/rules/text_faithfulness.smk"
-include: "workflow/rules/sensitivity.smk"
-include: "workflow/rules/anomaly.smk"
-include: "workflow/rules/any_model.smk"
+
+
+# the sections of config.yaml `sections`, each registering its targets (register_section)
+for section in SECTIONS:
+
+    include: f"workflow/rules/{section}.smk"
+
+
 include: "workflow/rules/report.smk"
 
 
@@ -26,12 +26,5 @@ rule all:
     input:
         rules.data.input,
         rules.tracking.input,
-        rules.mnist.input,
-        rules.imdb_cnn.input,
-        rules.imdb_bow.input,
-        rules.checks.input,
-        rules.text_faithfulness_all.input,
-        rules.sensitivity.input,
-        rules.anomaly.input,
-        rules.any_model.input,
+        section_targets(),
         rules.paper_report.output,

@@ -164,7 +164,7 @@ def test_cli_takes_the_registry_names_and_the_methods_config_defaults():
     assert options(args) == {**default_options()["smoothgrad"], "samples": 4}
     choices = next(a for a in parser._subparsers._group_actions[0].choices["explain"]._actions
                    if a.dest == "method").choices
-    assert choices == names("gradient")
+    assert choices == [*names("gradient"), "finite_differences"]  # the last: scikit-learn
 
 
 def test_all_selects_todays_methods_in_todays_order_and_lists_are_checked():

@@ -14,26 +14,29 @@ image; non-overlapping windows of k words of a text), which preserves its total;
 User mistakes (a file that is missing or not a model, an input of the wrong shape or dtype, a
 --target out of range, a model without an Embedding layer for --text, ...) raise
 `ExplainError`, whose message names the flag, file or value; the CLI prints it as one line.
+Arguments are checked before the model is loaded, and the module imports Keras (TensorFlow)
+only inside the functions that need a Keras model, so those checks, `--help` and scikit-learn
+models (`explain_sklearn`, which reuses the input, --out and display code here) run without it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import pandas as pd
 
 from .core import groups
-from .core.gradients import transform
 from .core.methods import METHODS, attribute, completeness_gap, names, resolve_target
-from .core.models import load_model as load_keras_model
-from .core.models import model_fn, split_embedding
-from .data.arrays import Reviews, pad_reviews
-from .data.prepare import tokenize, word_ids
+from .data.prepare import tokenize
 from .infra.errors import InputgradError
+
+if TYPE_CHECKING:  # Keras (TensorFlow) is imported by the functions that need a Keras model,
+    import keras  # so argument checks and scikit-learn models (explain_sklearn) run without it
+    import pandas as pd
 
 WORD_INDEX = Path("data/raw/imdb_word_index.json")  # under results/ in the workflow
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -47,13 +50,18 @@ class ExplainError(InputgradError, ValueError):
 def load_model(path) -> keras.Model:
     """The Keras model saved at `path`, or ExplainError naming the file and why not."""
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"model {path} is a directory, not a model file "
+                           f"({', '.join(MODEL_SUFFIXES)})")
     if not path.is_file():
         raise ExplainError(f"model file {path} does not exist")
     if path.suffix.lower() not in MODEL_SUFFIXES:
-        why = "not a .keras or .h5 file"
+        why = "not a .keras or .h5 file; scikit-learn models: .skops, .joblib, .pkl"
     elif path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):
         why = "not a .keras zip archive"
     else:
+        from .core.models import load_model as load_keras_model
+
         try:
             return load_keras_model(path, compile=True)
         except Exception as err:  # corrupt or foreign archive: Keras raises many kinds
@@ -61,27 +69,67 @@ def load_model(path) -> keras.Model:
     raise ExplainError(f"cannot load {path} as a Keras model ({why})")
 
 
+NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
 def load_input(path, key: str = "x") -> np.ndarray:
-    """The array in a .npy file, or the one named `key` in an .npz file."""
+    """The array in a .npy file, or the one named `key` in an .npz file (told apart by their
+    first bytes, not their names). Arrays of Python objects are refused: unpickling them could
+    run code."""
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"input {path} is a directory, not a .npy or .npz file")
     if not path.is_file():
         raise ExplainError(f"input file {path} does not exist")
+    with open(path, "rb") as fh:
+        head = fh.read(len(NPY_MAGIC))
+    if not (head.startswith(NPY_MAGIC) or head.startswith(ZIP_MAGIC)):
+        raise ExplainError(f"input {path} is not a .npy or .npz file (it starts with {head!r}, "
+                           f"not a NumPy header)")
     try:
-        data = np.load(path)
+        data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
             return np.asarray(data)
         with data:
             files = data.files
             if key in files:
                 return data[key]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise ExplainError(f"input {path} holds an array of Python objects, which explain "
+                               f"does not load (unpickling runs code); save a numeric "
+                               f"array") from err
+        raise ExplainError(f"cannot read input {path} as a .npy or .npz array "
+                           f"({_first_line(err)})") from err
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise ExplainError(f"cannot read input {path} as a .npy or .npz array "
                            f"({_first_line(err)})") from err
     raise ExplainError(f"key {key!r} not in {path} (has {files}; use --key)")
 
 
+def check_out(path) -> Path:
+    """ExplainError unless `path` (--out) names a .npz file that can be written: not a
+    directory, in an existing, writable folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"--out {path} is a directory; name a file, e.g. "
+                           f"{path / 'attributions.npz'}")
+    if path.suffix.lower() != ".npz":
+        raise ExplainError(f"--out {path} must end in .npz (the file written is a NumPy .npz "
+                           f"archive)")
+    folder = path.parent
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise ExplainError(f"--out {path}: folder {folder} {why}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExplainError(f"--out {path}: folder {folder} is not writable")
+    return path
+
+
 def embedding_layer(model: keras.Model, name=None):
     """The model's Embedding layer; ExplainError (for --text) if it has none."""
+    import keras
+
     layer = next((lay for lay in model.layers if isinstance(lay, keras.layers.Embedding)), None)
     if layer is None:
         raise ExplainError(f"--text needs a model with an Embedding layer; "
@@ -106,6 +154,8 @@ def find_word_index(model_path) -> Path:
 def read_word_index(path) -> dict:
     """A Keras word index: a JSON object word -> rank (int)."""
     path = Path(path)
+    if path.is_dir():
+        raise ExplainError(f"word index {path} (--word-index) is a directory, not a JSON file")
     if not path.is_file():
         raise ExplainError(f"word index {path} (--word-index) does not exist")
     try:
@@ -124,6 +174,8 @@ def read_word_index(path) -> dict:
 def check_input(model: keras.Model, x: np.ndarray, name: str = "x") -> None:
     """ExplainError unless x is a batch the model takes: numbers of shape (n, *input_shape);
     integer token ids in [0, input_dim) for a model that starts with an Embedding layer."""
+    from .core.models import split_embedding
+
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise ExplainError(f"input {name} has dtype {x.dtype}; the model expects numbers")
@@ -148,7 +200,18 @@ def check_input(model: keras.Model, x: np.ndarray, name: str = "x") -> None:
 
 
 def check_text(text: str) -> None:
-    """ExplainError if `text` has no tokens (empty, or only punctuation and spaces)."""
+    """ExplainError if `text` is not valid UTF-8 (the command line hands undecodable bytes over
+    as lone surrogates) or has no tokens (empty, or only punctuation and spaces)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        char = ord(text[err.start])
+        what = (f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF  # an undecodable byte
+                else f"character U+{char:04X}")
+        shown = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c
+                        for c in text)
+        raise ExplainError(f"--text is not valid UTF-8: {what} at position {err.start} of "
+                           f"'{shown}'") from None
     if not tokenize(text):
         raise ExplainError("--text has no words")
 
@@ -161,11 +224,16 @@ def check_target(model: keras.Model, target) -> None:
             raise ExplainError(f"--target must be predicted, all or a class index, "
                                f"got {target!r}")
         return
-    t = np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise ExplainError(f"--target must be predicted, all or a class index, got {target!r}")
-    if t.size and (t.min() < 0 or t.max() >= classes):
-        bad = t.ravel()[(t.ravel() < 0) | (t.ravel() >= classes)][0]
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        values = [int(target)]  # a Python int of any size (24 digits too)
+    else:
+        t = np.asarray(target)
+        if t.dtype.kind not in "iu":
+            raise ExplainError(f"--target must be predicted, all or a class index, "
+                               f"got {target!r}")
+        values = t.ravel().tolist()
+    bad = next((v for v in values if v < 0 or v >= classes), None)
+    if bad is not None:
         if classes == 1:
             raise ExplainError(f"--target {bad} is out of range: the model has a single output "
                                f"(binary), so only 0 is allowed")
@@ -242,9 +310,13 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     Path methods (IG) also return their completeness gap per example (of the raw map).
     group / normalize: see `display`. A bad x, target, group or normalize raises
     ExplainError."""
+    from .core.gradients import transform
+    from .core.models import model_fn, split_embedding
+
     check_input(model, x)
     check_target(model, target)
     check_display(normalize, group)
+    check_options(method, options)
     m = check_method(method)
     parts = split_embedding(model)
     if parts is None:
@@ -266,6 +338,23 @@ def explain_array(model: keras.Model, x: np.ndarray, method: str = "gradient",
     return display(result, x, parts is not None, group, normalize)
 
 
+def check_options(method: str, options: dict) -> None:
+    """ExplainError unless the method's options are usable: --steps (path methods) and
+    --samples (noise methods) whole numbers >= 1, --noise a finite number >= 0."""
+    m = check_method(method)
+    whole = [("steps", "--steps")] if m.path else []
+    whole += [("samples", "--samples")] if m.noise else []
+    for key, flag in whole:
+        value = options.get(key)
+        whole_number = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        if value is not None and not (whole_number and value >= 1):
+            raise ExplainError(f"{flag} must be a whole number >= 1, got {value!r}")
+    noise = options.get("noise") if m.noise else None
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float))
+                              or not np.isfinite(noise) or noise < 0):
+        raise ExplainError(f"--noise must be a finite number >= 0, got {noise!r}")
+
+
 def check_method(method: str):
     """The registry's method; explain takes the gradient methods (the others need a
     section's data: token features, weights)."""
@@ -281,6 +370,9 @@ def check_method(method: str):
 def encode_text(text: str, word_index: dict, num_words: int, maxlen: int,
                 start_char: int = 1, oov_char: int = 2, index_from: int = 3):
     """Keras IMDB encoding of one text: (ids (1, maxlen), tokens shown at each column)."""
+    from .data.arrays import Reviews, pad_reviews
+    from .data.prepare import word_ids
+
     tokens = tokenize(text)
     ids = np.asarray(word_ids(tokens, word_index, num_words, oov_char, index_from), np.int32)
     reviews = Reviews(ids, np.arange(len(ids)), np.array([0, len(ids)]), np.array(["text"]),
@@ -297,6 +389,8 @@ def explain_text(model: keras.Model, text: str, word_index_path, method: str = "
     """One row per word of `text` (per window of `group` words if set: the words joined, the
     position of the first, the sum of their scores): its attribution score, in text order,
     normalised over the rows by `normalize`."""
+    import pandas as pd
+
     embedding = embedding_layer(model)
     check_text(text)
     check_display(normalize, group)

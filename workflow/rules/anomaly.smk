@@ -128,3 +128,11 @@ rule anomaly:
         expand(rules.grouped_deletion.output, seed=SEEDS),
         rules.anomaly_seeds.output,
         rules.anomaly_figure.output,
+
+
+register_section(
+    "anomaly",
+    targets=rules.anomaly.input,
+    seed_tables=[rules.anomaly_seeds.output.md],
+    figures=[rules.anomaly_figure.output.png],
+)

@@ -133,3 +133,11 @@ rule any_model:
         expand(rules.class_images.output, seed=SEEDS),
         rules.class_images_figure.output,
         rules.any_model_seeds.output,
+
+
+register_section(
+    "any_model",
+    targets=rules.any_model.input,
+    seed_tables=[rules.any_model_seeds.output.md],
+    figures=[rules.class_images_figure.output.png],
+)

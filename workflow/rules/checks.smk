@@ -130,3 +130,10 @@ rule checks:
         expand(rules.attribution_sanity.output, seed=SEEDS),
         rules.attribution_deletion_figure.output,
         rules.checks_seeds.output,
+
+
+register_section(
+    "checks",
+    targets=rules.checks.input,
+    seed_tables=[rules.checks_seeds.output.md],
+)

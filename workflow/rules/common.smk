@@ -33,14 +33,39 @@ TRACKING = config["tracking"]
 STORE = {key: TRACKING[key] for key in ("uri", "experiment")}
 
 
+# the sections that run (config.yaml `sections`), in include order, each a rule file
+SECTIONS = config["sections"]
+for _section in SECTIONS:
+    if not (ROOT / "workflow" / "rules" / f"{_section}.smk").exists():
+        raise ConfigError(
+            f"config key 'sections': {_section!r} has no rule file workflow/rules/{_section}.smk"
+        )
+# what each section registered: its aggregate target, and its inputs of the report
+REGISTERED = {"targets": {}, "tables": [], "seed_tables": [], "figures": []}
+
+
+def register_section(name, targets, tables=(), seed_tables=(), figures=()):
+    """A section's entry in the grid: its aggregate target (in `rule all`), and what the
+    report shows of it: the paper seed's `tables` (next to the paper's rows), its across-seed
+    tables (Markdown) and its figures (PNG). Called at the end of the section's rule file."""
+    REGISTERED["targets"][name] = list(targets)
+    for key, files in (("tables", tables), ("seed_tables", seed_tables), ("figures", figures)):
+        REGISTERED[key] += list(files)
+
+
+def section_targets():
+    """Every registered section's target files (rule all)."""
+    return [f for files in REGISTERED["targets"].values() for f in files]
+
+
 def hyper(experiment=None):
     """Resolved hyperparameters (Hydra compose) of an experiment, or the shared ones."""
     return compose(HYDRA_DIR, experiment, profile=config["profile"])
 
 
-# = experiment names
-SECTIONS = ["checks", "text_faithfulness", "sensitivity", "anomaly", "any_model"]
-CFG = {name: hyper(name) for name in [*MODELS, *SECTIONS]}
+# every Hydra experiment (a model's, a section's): config/hydra/experiment/<name>.yaml
+EXPERIMENTS = sorted(p.stem for p in (Path(HYDRA_DIR) / "experiment").glob("*.yaml"))
+CFG = {name: hyper(name) for name in EXPERIMENTS}
 SHARED = hyper()
 # Before any job: every experiment's hyperparameters and the tracking location.
 validate_hyperparameters(

@@ -202,3 +202,12 @@ rule imdb_bow:
         expand(rules.bow_linear_agreement.output, seed=SEEDS),
         rules.table2_seeds.output,
         rules.imdb_bow_gbar_figure.output,
+
+
+register_section(
+    "imdb_bow",
+    targets=rules.imdb_bow.input,
+    tables=expand(rules.table2_words.output.csv, seed=PAPER_SEED),
+    seed_tables=[rules.table2_seeds.output.md],
+    figures=[rules.imdb_bow_gbar_figure.output.png],
+)

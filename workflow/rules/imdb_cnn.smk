@@ -193,3 +193,12 @@ rule imdb_cnn:
         expand(rules.table1_expressions.output, seed=SEEDS),
         rules.table1_seeds.output,
         rules.table1_expressions_figure.output,
+
+
+register_section(
+    "imdb_cnn",
+    targets=rules.imdb_cnn.input,
+    tables=expand(rules.table1_expressions.output.csv, seed=PAPER_SEED),
+    seed_tables=[rules.table1_seeds.output.md],
+    figures=[rules.table1_expressions_figure.output.png],
+)

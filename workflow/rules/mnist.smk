@@ -211,3 +211,15 @@ rule mnist:
         rules.mnist_jacobian_figure.output,
         rules.mnist_seeds.output,
         rules.mnist_jacobian_variants_figure.output,
+
+
+register_section(
+    "mnist",
+    targets=rules.mnist.input,
+    tables=expand(rules.mnist_jacobian_table.output.csv, seed=PAPER_SEED),
+    seed_tables=[rules.mnist_seeds.output.md],
+    figures=[
+        rules.mnist_jacobian_figure.output.png,
+        rules.mnist_jacobian_variants_figure.output.png,
+    ],
+)

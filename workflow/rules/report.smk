@@ -10,36 +10,11 @@ rule paper_report:
         configs=[results(f"models/{m}/seed{PAPER_SEED}/config.yaml") for m in MODELS],
         # every claim's result file on every seed (`{seed}` expanded over SEEDS)
         results=[results(f) for f in claim_files(load_claims(CLAIMS), SEEDS)],
-        # the paper seed's tables, shown next to the paper's rows
-        tables=expand(
-            [
-                rules.table1_expressions.output.csv,
-                rules.table2_words.output.csv,
-                rules.mnist_jacobian_table.output.csv,
-            ],
-            seed=PAPER_SEED,
-        ),
-        seed_tables=[
-            rules.table1_seeds.output.md,
-            rules.table2_seeds.output.md,
-            rules.mnist_seeds.output.md,
-            rules.checks_seeds.output.md,
-            rules.text_faithfulness_seeds.output.md,
-            rules.sensitivity_seeds.output.md,
-            rules.anomaly_seeds.output.md,
-            rules.any_model_seeds.output.md,
-        ],
-        figures=[
-            rules.table1_expressions_figure.output.png,
-            rules.imdb_bow_gbar_figure.output.png,
-            rules.mnist_jacobian_figure.output.png,
-            rules.mnist_jacobian_variants_figure.output.png,
-            rules.text_faithfulness_figure.output.png,
-            rules.taylor_validity_figure.output.png,
-            rules.fgsm_robustness_figure.output.png,
-            rules.anomaly_figure.output.png,
-            rules.class_images_figure.output.png,
-        ],
+        # what the sections registered (register_section): the paper seed's tables, shown
+        # next to the paper's rows, the across-seed tables and the figures
+        tables=REGISTERED["tables"],
+        seed_tables=REGISTERED["seed_tables"],
+        figures=REGISTERED["figures"],
     output:
         html=report(
             results("paper_report.html"),

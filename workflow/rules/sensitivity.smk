@@ -245,3 +245,14 @@ rule sensitivity:
         rules.sensitivity_seeds.output,
         rules.taylor_validity_figure.output,
         rules.fgsm_robustness_figure.output,
+
+
+register_section(
+    "sensitivity",
+    targets=rules.sensitivity.input,
+    seed_tables=[rules.sensitivity_seeds.output.md],
+    figures=[
+        rules.taylor_validity_figure.output.png,
+        rules.fgsm_robustness_figure.output.png,
+    ],
+)

@@ -190,3 +190,11 @@ rule text_faithfulness_all:
         expand(rules.bow_faithfulness.output, seed=SEEDS),
         rules.text_faithfulness_seeds.output,
         rules.text_faithfulness_figure.output,
+
+
+register_section(
+    "text_faithfulness",
+    targets=rules.text_faithfulness_all.input,
+    seed_tables=[rules.text_faithfulness_seeds.output.md],
+    figures=[rules.text_faithfulness_figure.output.png],
+)

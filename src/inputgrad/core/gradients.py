@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf
 
-OUTPUTS = ("logit", "probability", "log_probability", "cross_entropy")
+from .outputs import OUTPUTS
 
 
 def transform(logits: tf.Tensor, output: str) -> tf.Tensor:

@@ -43,8 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .gradients import gradient, predicted_classes, transform
 from .stats import sigmoid
+
+# The gradient primitive (TensorFlow) is imported inside the functions that use it: the
+# registry itself (names, options) loads without TensorFlow, e.g. for `inputgrad --help`.
 
 NEEDS = ("gradient", "predict", "weights", "nothing")
 REDUCTIONS = ("norm", "sum")
@@ -141,6 +143,8 @@ def resolve_target(f, x, target, batch_size: int = 256):
     """"predicted" -> per-example classes of the clean input; anything else unchanged."""
     if isinstance(target, str):
         if target == "predicted":
+            from .gradients import predicted_classes
+
             return predicted_classes(f, x, batch_size)
         if target == "all":
             return target
@@ -165,12 +169,16 @@ def attribute(method: str, f, x, target="predicted", output: str = "logit",
 
 @register("gradient", absolute=True)
 def saliency(f, x, classes, output, batch_size):
+    from .gradients import gradient
+
     grads, _ = gradient(f, x, output, classes, batch_size)
     return grads
 
 
 @register("gradient_x_input")
 def gradient_x_input(f, x, classes, output, batch_size):
+    from .gradients import gradient
+
     grads, _ = gradient(f, x, output, classes, batch_size)
     return grads * x
 
@@ -186,6 +194,10 @@ def integrated_gradients(f, x, classes, output, batch_size, steps: int = 32, bas
                          internal_batch_size: int | None = None):
     """Midpoint Riemann IG. Path points of `chunk` examples at a time are stacked alpha-major
     into one array of at most `internal_batch_size` rows (default: batch_size), then summed."""
+    from .gradients import gradient
+
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"integrated_gradients: steps must be a whole number >= 1, got {steps!r}")
     base = _baseline(x, baseline)
     rows = max(int(internal_batch_size or batch_size), 1)
     chunk = max(rows // steps, 1)
@@ -207,6 +219,8 @@ def completeness_gap(f, x, attributions, target, output: str = "logit", baseline
                      batch_size: int = 256) -> np.ndarray:
     """Per example: sum(attributions) - (f(x) - f(baseline)) for the target; ~0 for a path
     method with enough steps (Sundararajan et al. 2017's completeness axiom)."""
+    from .gradients import transform
+
     x = np.asarray(x, np.float32)
     cls = np.broadcast_to(np.asarray(resolve_target(f, x, target, batch_size)), (len(x),))
     idx = np.arange(len(x)), cls.astype(int)
@@ -231,6 +245,10 @@ def noisy_attributions(f, x, classes, output, batch_size, method: str = "gradien
                        samples: int = 16, noise: float = 0.1, seed: int = 0,
                        **method_options) -> np.ndarray:
     """(samples, *x.shape): `method` on each of the noisy copies of `noise_tunnel`."""
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise ValueError(f"noise tunnel: samples must be a whole number >= 1, got {samples!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise tunnel: noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     sigma = noise * float(x.max() - x.min() or 1.0)
     noisy = x[None] + rng.normal(0.0, sigma, size=(samples,) + x.shape).astype(np.float32)
