@@ -229,3 +229,28 @@ def test_the_test_helper_is_the_same_central_difference():
         rtol=1e-7,
         atol=1e-8,
     )
+
+
+def test_a_bag_of_words_evaluation_can_score_it_on_the_words_as_if_continuous():
+    """core.tokens' predict path (the bag-of-words faithfulness): the estimate of the single
+    logit turned towards each row's class, on the present words only (NaN elsewhere), equals
+    the tape's gradient there; binary features are differentiated as if continuous."""
+    import keras
+
+    from inputgrad.core.models import model_fn
+    from inputgrad.core.tokens import token_scores
+
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [keras.Input((12,)), keras.layers.Dense(6, activation="tanh"), keras.layers.Dense(1)]
+    )
+    x = (RNG.random((5, 12)) < 0.4).astype(np.float32)
+    words = x == 1
+    classes = np.array([1, 0, 1, 1, 0])
+    scores, _ = token_scores(
+        "finite_differences", model, x, words, classes, {"step": 1e-2}, output="logit"
+    )
+    tape, _ = gradients.gradient(model_fn(model), x, output="logit", classes=0)
+    turned = np.where(classes == 1, 1.0, -1.0)[:, None] * tape
+    np.testing.assert_allclose(scores[words], turned[words], rtol=1e-3, atol=1e-4)
+    assert np.isnan(scores[~words]).all()

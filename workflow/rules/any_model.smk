@@ -1,0 +1,143 @@
+# The paper's "any predictive model" (Sections 1-2, 4): regression on scikit-learn's bundled
+# diabetes data with four models, and DeepDream's MNIST form (Section 3), the class-model images
+# of the MNIST models, per seed, and their spread over the seeds. Stage functions:
+# inputgrad.sections.any_model.stages; hyperparameters: config/hydra/attribution/any_model.yaml;
+# figure style: config/hydra/experiment/any_model.yaml.
+
+ANY_ATTR = CFG["any_model"]["attribution"]
+ANY_CATEGORY = "Beyond the paper"
+
+
+# Its models have no MLflow run of their own yet (issue 23's `flavor` key of the shared
+# tracking path is still to do): the tables and metrics go into the evaluation run, per seed.
+rule any_model_regression:
+    input:
+        experiment=EXPERIMENT_ID,
+    output:
+        table=report(
+            results("tables/seed{seed}/any_model_regression.csv"),
+            caption="../report/any_model_regression.rst",
+            category=ANY_CATEGORY,
+        ),
+        features=results("tables/seed{seed}/any_model_regression_features.csv"),
+        steps=results("tables/seed{seed}/any_model_regression_steps.csv"),
+        summary=results("tables/seed{seed}/any_model_regression.json"),
+    log:
+        logs("any_model_regression", "seed{seed}"),
+    benchmark:
+        bench("any_model_regression", "seed{seed}")
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        ENV
+    resources:
+        **resources_of("any_model_regression"),
+    params:
+        cfg=ANY_ATTR["regression"],
+        seed=seed_of,
+        track=lambda wildcards: track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
+    script:
+        "../scripts/any_model_regression.py"
+
+
+rule class_images:
+    input:
+        mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
+        logreg=expand(rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True)[0],
+        jacobian=expand(
+            rules.mnist_jacobian.output.jacobian, model="mnist_mlp", allow_missing=True
+        )[0],
+        run_id=run_id("mnist_mlp", "mnist_logreg"),
+    output:
+        table=report(
+            results("tables/seed{seed}/class_images.csv"),
+            caption="../report/class_images.rst",
+            category=ANY_CATEGORY,
+        ),
+        summary=results("tables/seed{seed}/class_images.json"),
+        images=results("attributions/mnist_mlp/seed{seed}/class_images.npz"),
+    log:
+        logs("class_images", "seed{seed}"),
+    benchmark:
+        bench("class_images", "seed{seed}")
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        ENV
+    resources:
+        **resources_of("class_images"),
+    params:
+        cfg=ANY_ATTR["class_images"],
+        seed=seed_of,
+        track=track("any_model", configs=("cfg",)),
+    script:
+        "../scripts/class_images.py"
+
+
+rule class_images_figure:
+    input:
+        images=expand(rules.class_images.output.images, seed=PAPER_SEED)[0],
+        run_id=run_id("mnist_mlp", seed=PAPER_SEED),
+    output:
+        png=report(
+            results("figures/class_images_figure.png"),
+            caption="../report/class_images_figure.rst",
+            category=ANY_CATEGORY,
+        ),
+        pdf=results("figures/class_images_figure.pdf"),
+    log:
+        logs("class_images_figure"),
+    benchmark:
+        bench("class_images_figure")
+    conda:
+        ENV
+    resources:
+        **resources_of("class_images_figure"),
+    params:
+        cfg={"figure": CFG["any_model"]["figure"]},
+        track=track("any_model"),
+    script:
+        "../scripts/class_images_figure.py"
+
+
+rule any_model_seeds:
+    input:
+        regression=expand(rules.any_model_regression.output.table, seed=SEEDS),
+        images=expand(rules.class_images.output.table, seed=SEEDS),
+        run_id=run_id("mnist_mlp", seed=PAPER_SEED),
+    output:
+        csv=report(
+            results("tables/any_model_seeds.csv"),
+            caption="../report/any_model_seeds.rst",
+            category=ANY_CATEGORY,
+        ),
+        md=results("tables/any_model_seeds.md"),
+    log:
+        logs("any_model_seeds"),
+    benchmark:
+        bench("any_model_seeds")
+    conda:
+        ENV
+    resources:
+        **resources_of("any_model_seeds"),
+    params:
+        cfg={"seeds": SEEDS},
+        track=track("any_model", across=True),
+    script:
+        "../scripts/any_model_seeds.py"
+
+
+rule any_model:
+    input:
+        expand(rules.any_model_regression.output, seed=SEEDS),
+        expand(rules.class_images.output, seed=SEEDS),
+        rules.class_images_figure.output,
+        rules.any_model_seeds.output,
+
+
+register_section(
+    "any_model",
+    targets=rules.any_model.input,
+    seed_tables=[rules.any_model_seeds.output.md],
+    figures=[rules.class_images_figure.output.png],
+)
