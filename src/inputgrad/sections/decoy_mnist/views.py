@@ -39,7 +39,9 @@ def plot_maps(maps: dict[str, dict[str, np.ndarray]], windows: dict[str, dict[st
                                    ec="#2ca02c" if w["found"] else "#d62728"))
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"mass {mass[model][method]:.2f}", fontsize=style["font_size"] - 1)
+            value = mass[model][method]
+            ax.set_title("mass —" if value is None else f"mass {value:.2f}",
+                         fontsize=style["font_size"] - 1)
             if i == 0:
                 ax.text(0.5, 1.28, method.replace("_", " "), transform=ax.transAxes,
                         ha="center", color=method_color(method), fontweight="bold")
