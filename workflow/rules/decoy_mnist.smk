@@ -39,7 +39,10 @@ rule train_decoy_mnist:
         steps_per_execution=lambda wc: execution(wc.model)["steps_per_execution"],
     params:
         # the training keys and the generator's (data.decoy_mnist), nothing else
-        cfg=lambda wc: {**training(wc.model), "data": pick(CFG[wc.model], "data.decoy_mnist")["data"]},
+        cfg=lambda wc: {
+            **training(wc.model),
+            "data": pick(CFG[wc.model], "data.decoy_mnist")["data"],
+        },
         seed=seed_of,
         track=track_training(),
     script:
@@ -146,3 +149,11 @@ rule decoy_mnist:
         expand(rules.decoy_mnist_scores.output, seed=SEEDS),
         rules.decoy_mnist_figure.output,
         rules.decoy_mnist_seeds.output,
+
+
+register_section(
+    "decoy_mnist",
+    targets=rules.decoy_mnist.input,
+    seed_tables=[rules.decoy_mnist_seeds.output.md],
+    figures=[rules.decoy_mnist_figure.output.png],
+)
