@@ -7,6 +7,7 @@
 # data/default.yaml (decoy_mnist).
 
 DECOY_MODELS = ["decoy_mnist_mlp", "decoy_mnist_repaired"]
+SECTION_MODELS.update(dict.fromkeys(DECOY_MODELS, "pixels"))  # their runs log MNIST
 DECOY_CONTROL = "mnist_mlp"
 DECOY_CFG = CFG["decoy_mnist"]
 DECOY_CATEGORY = "Beyond the paper: Decoy MNIST"
@@ -15,7 +16,7 @@ DECOY_CATEGORY = "Beyond the paper: Decoy MNIST"
 rule train_decoy_mnist:
     input:
         data=rules.prepare_mnist.output.data,
-        raw=results("data/raw/mnist.npz"),
+        raw=lambda wc: raw_file(wc.model),
         experiment=EXPERIMENT_ID,
     output:
         model=results("models/{model}/seed{seed}/model.keras"),
