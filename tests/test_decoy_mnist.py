@@ -316,3 +316,25 @@ def test_seeds_table_and_figure(tiny_run, tmp_path):
     with pytest.raises(Exception, match="figure.version"):
         stages.decoy_mnist_figure({"maps": tiny_run["maps"], "summary": tiny_run["summary"]},
                                   fig, {"cfg": {"figure": {**style, "version": "none"}}})
+
+
+def test_right_reasons_training_is_seeded():
+    """Same seed, same weights; another seed, other batches and weights."""
+    from inputgrad.core.models import build
+    from inputgrad.core.seeding import seed_everything
+    from inputgrad.core.train import fit_right_reasons
+
+    x0, y = digits(120, seed=4)
+    x, mask, _ = decoy_train(x0.reshape(120, -1), y, seed=0)
+    data = {"x_train": x, "y_train": y, "mask_train": mask, "x_test": x, "y_test": y}
+    cfg = {**TRAIN, "epochs": 1, "validate": False, "right_reasons": {"lambda": 10.0}}
+
+    def weights(seed):
+        seed_everything(seed)
+        model = build({**TINY, "hidden": [8]})
+        fit_right_reasons(model, data, cfg, seed)
+        return [w.copy() for w in model.get_weights()]
+
+    a, b, c = weights(0), weights(0), weights(1)
+    assert all((u == v).all() for u, v in zip(a, b, strict=True))
+    assert not all(np.array_equal(u, v) for u, v in zip(a, c, strict=True))
