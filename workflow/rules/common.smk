@@ -148,15 +148,25 @@ RAW_OF = {
 }
 
 
+# models a section trains itself (not in config `models`: no paper evaluation scores them),
+# name -> the input kind it reads; a section's rule file adds its own (decoy_mnist.smk)
+SECTION_MODELS = {}
+
+
+def input_kind(model):
+    """The input a model reads: config `models`, or what its section declared."""
+    return {**config["models"], **SECTION_MODELS}[model]
+
+
 def raw_file(model):
     """The raw download a model's data are prepared from (a training rule's input `raw`)."""
-    return results(f"data/raw/{RAW_OF[config['models'][model]]}")
+    return results(f"data/raw/{RAW_OF[input_kind(model)]}")
 
 
 def datasets(name):
     """The datasets a model's training run logs (MLflow log_input): its train and test split,
     named after the raw file, whose verified sha256 (input `raw`) is their digest."""
-    raw = RAW_OF[config["models"][name]]
+    raw = RAW_OF[input_kind(name)]
     base = raw.split(".")[0].split("_")[0].lower()  # mnist, aclImdb -> aclimdb
     return [
         {

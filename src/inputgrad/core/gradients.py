@@ -91,6 +91,25 @@ def make_gradient_fn(f: Callable, output: str = "logit", all_classes: bool = Fal
     return fn
 
 
+def input_gradient(f: Callable, x: tf.Tensor, output: str = "log_probability",
+                   ) -> tuple[tf.Tensor, tf.Tensor]:
+    """The one differentiable form of the primitive, for a training step (double backward):
+    (d/dx sum over rows and classes of transform(f(x), output), logits), both tensors that
+    an enclosing GradientTape differentiates further (with respect to the weights).
+
+    This is Ross et al.'s (2017) "right reasons" gradient, d/dx sum_k log p_k, for
+    output="log_probability". It uses `transform`, not `differentiable`: the latter holds
+    probabilities constant (stop_gradient), which is exact for d/dx but drops their
+    dependence on the weights, so its second derivatives would be wrong. One forward pass
+    gives both the gradient and the logits, so a training loss on the logits sees the same
+    dropout mask as the penalty. Not compiled here: the caller's training step is."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        logits = f(x)
+        total = tf.reduce_sum(transform(logits, output))
+    return tape.gradient(total, x), logits
+
+
 def gradient_batches(f: Callable, x, output: str = "logit", classes="all",
                      batch_size: int = 256, reduce: Callable | None = None,
                      ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:

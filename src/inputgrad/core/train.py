@@ -3,7 +3,9 @@
 `train_cfg` (the `train:` section of an experiment) holds: optimizer, learning_rate,
 batch_size, epochs, and optionally validate (evaluate on the test set after every epoch) and
 steps_per_execution (training steps per call into TensorFlow: an execution setting, not a
-hyperparameter; the weights are bit-identical for any value, see docs/determinism.md).
+hyperparameter; the weights are bit-identical for any value, see docs/determinism.md), and
+right_reasons: {lambda: ...} to train with Ross et al.'s input-gradient penalty on the
+pixels data["mask_train"] marks (`fit_right_reasons`; Decoy MNIST's repaired model).
 """
 
 from __future__ import annotations
@@ -117,6 +119,90 @@ def fit(model: keras.Model, data: dict, train_cfg: dict, callbacks=()) -> dict:
             "metrics": metrics}
 
 
+def right_reasons_penalty(f, x, mask) -> tuple:
+    """Ross et al.'s (2017) "right reasons" term per example, sum_d (mask_d * d/dx_d sum_k
+    log p_k)^2, and the logits of the same forward pass: (penalty (n,), logits). Through the
+    gradient primitive's differentiable form (`core.gradients.input_gradient`), so an
+    enclosing tape takes the second derivative with respect to the weights."""
+    import tensorflow as tf
+
+    from .gradients import input_gradient
+
+    grads, logits = input_gradient(f, x, "log_probability")
+    mask = tf.cast(mask, grads.dtype)
+    return tf.reduce_sum(tf.square(mask * grads), axis=list(range(1, len(x.shape)))), logits
+
+
+def right_reasons_loss(model, x, y, mask, lam: float, training: bool = True) -> tuple:
+    """(total, cross-entropy, penalty): mean cross-entropy + lam * mean right-reasons penalty
+    over the batch (Ross et al. 2017, eq. 1, without their L2 weight term)."""
+    import tensorflow as tf
+
+    penalty, logits = right_reasons_penalty(lambda v: model(v, training=training), x, mask)
+    ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(y, tf.int32), logits=logits))
+    penalty = tf.reduce_mean(penalty)
+    return ce + lam * penalty, ce, penalty
+
+
+def fit_right_reasons(model: keras.Model, data: dict, train_cfg: dict, seed: int) -> dict:
+    """Train with the right-reasons penalty on data["mask_train"] (True = a pixel the model
+    must not use): lam = train_cfg["right_reasons"]["lambda"]; the optimizer, batch size and
+    epochs of train_cfg; batches a seeded permutation per epoch. Returns what `fit` returns:
+    the per-epoch history (loss, crossentropy, penalty, accuracy and, with validate, the test
+    set's val_loss / val_accuracy) and the test metrics."""
+    import tensorflow as tf
+
+    lam = float(train_cfg["right_reasons"]["lambda"])
+    compile_model(model, train_cfg)
+    optimizer = model.optimizer
+    weights = model.trainable_variables
+
+    @tf.function(reduce_retracing=True)
+    def step(x, y, mask):
+        with tf.GradientTape() as tape:
+            total, ce, penalty = right_reasons_loss(model, x, y, mask, lam)
+        optimizer.apply(tape.gradient(total, weights), weights)
+        return total, ce, penalty
+
+    x_all, y_all = data["x_train"], data["y_train"]
+    mask_all = np.asarray(data["mask_train"], np.float32)
+    batch, rng = train_cfg["batch_size"], np.random.default_rng(seed)
+    steps = math.ceil(len(x_all) / batch)
+    history: dict[str, list[float]] = {}
+    start = time.time()
+    for epoch in range(train_cfg["epochs"]):
+        order, sums = rng.permutation(len(x_all)), np.zeros(3)
+        for i in range(steps):
+            rows = order[i * batch:(i + 1) * batch]
+            sums += [float(v) for v in step(x_all[rows], y_all[rows], mask_all[rows])]
+            if (i + 1) % max(steps // 10, 1) == 0:
+                log.info("epoch %d: %3.0f%% of %d steps, loss %.4f", epoch + 1,
+                         100 * (i + 1) / steps, steps, sums[0] / (i + 1))
+        row = dict(zip(("loss", "crossentropy", "penalty"), sums / steps, strict=True))
+        row["accuracy"] = _accuracy(model, x_all, y_all)
+        if train_cfg.get("validate", True):
+            test = model.evaluate(data["x_test"], data["y_test"], batch_size=1024, verbose=0,
+                                  return_dict=True)
+            row.update({f"val_{k}": v for k, v in test.items()})
+        for k, v in row.items():
+            history.setdefault(k, []).append(float(v))
+        log.info("epoch %d done after %.0f s: %s", epoch + 1, time.time() - start,
+                 ", ".join(f"{k} {v:.4f}" for k, v in row.items()))
+    train_seconds = time.time() - start
+    metrics = test_metrics(model, data, history, validated=train_cfg.get("validate", True))
+    metrics["train_seconds"] = train_seconds
+    log.info("test metrics: %s", metrics)
+    return {"history": history, "metrics": metrics}
+
+
+def _accuracy(model, x, y, batch_size: int = 4096) -> float:
+    """Share of rows whose argmax logit is the label (inference mode)."""
+    hits = sum(int((np.asarray(model(x[s:s + batch_size], training=False)).argmax(1)
+                    == y[s:s + batch_size]).sum()) for s in range(0, len(x), batch_size))
+    return hits / len(x)
+
+
 def test_metrics(model: keras.Model, data: dict, history: dict, validated: bool) -> dict:
     """test_<metric> of the trained model. When the test set was the validation data, fit has
     just evaluated the final weights on it (the last val_* values): no second pass over the
@@ -143,7 +229,11 @@ def train_stage(data: dict, outputs: dict, params: dict) -> dict:
     cfg, seed = params["cfg"], int(params["seed"])
     seed_everything(seed)
     model = build(cfg["model"])
-    result = fit(model, data, {**cfg["train"], **params.get("execution", {})})
+    train_cfg = {**cfg["train"], **params.get("execution", {})}
+    if train_cfg.get("right_reasons"):
+        result = fit_right_reasons(model, data, train_cfg, seed)
+    else:
+        result = fit(model, data, train_cfg)
     save_outputs(model, result, outputs)
     if "example" in outputs:  # MLflow's input example, as the model saw its test inputs
         save_npy(outputs["example"], input_example(data["x_test"]))
