@@ -10,9 +10,9 @@ For display, each token's `token_idx` is len(vocab) + c, after `with_token_names
 
 Positions. A token is inserted before the review word at a seeded uniform position among
 the last `window - 1` positions of the review with the token (all of them when the review is
-shorter): the CNN keeps the last maxlen - 1 words after its start marker (pre-truncation,
-`data.arrays.pad_reviews`), so with window = maxlen every planted token is seen; the bag of
-words sees every position anyway.
+shorter): the CNN keeps at least the last maxlen - 1 words (pre-truncation after its start
+marker, `data.arrays.pad_reviews`), so with window = maxlen every planted token is seen; the
+bag of words sees every position anyway.
 
 Versions. Training: in `share` of the training reviews of each class (a seeded choice per
 class), that class's token. Test: `clean` (the reviews as they are), `consistent` (every
