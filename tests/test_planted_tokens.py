@@ -337,3 +337,17 @@ def test_planted_tokens_seeds_and_figure(section):
     assert (words["token_idx"] >= NUM_WORDS).groupby([words["review"], words["role"]]).sum().eq(
         1).all()
     assert (d / "figure.png").stat().st_size > 10_000
+
+
+def test_planted_tokens_names_a_model_that_does_not_fit(section):
+    from inputgrad.infra.errors import DataError
+    from inputgrad.sections.planted_tokens import stages
+
+    d, data, outs, attr = section
+    models = {f"{a}_{r}": d / f"{a}_{r}.keras" for a in ("cnn", "bow")
+              for r in ("planted", "control")}
+    with pytest.raises(DataError, match=r"cnn_planted\.keras: input shape"):
+        stages.planted_tokens({**{v: data[v] for v in planted.VERSIONS}, **models},
+                              {"csv": d / "x.csv", "json": d / "x.json", "words": d / "x_w.csv"},
+                              {"cfg": {"data": {"imdb": IMDB}, "attribution": attr,
+                                       "maxlen": 20}, "seed": 0})

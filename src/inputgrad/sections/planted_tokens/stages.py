@@ -197,12 +197,14 @@ def planted_tokens(inputs, outputs, params) -> dict:
     all_rows, frames, seconds = [], [], {}
     for arch in compute.ARCHS:
         wide = load_model(inputs[f"{arch}_planted"])
-        if int(wide.input_shape[-1 if arch == "bow" else 1]) != (
-                width if arch == "bow" else int(cfg["maxlen"])):
-            raise DataError(f"{inputs[f'{arch}_planted']}: input shape {wide.input_shape} "
-                            f"does not fit the planted data")
         control = compute.widened(load_model(inputs[f"{arch}_control"]), width,
                                   cfg["data"]["imdb"]["oov_char"])
+        for role, model in (("planted", wide), ("control", control)):
+            shape = (width,) if arch == "bow" else (int(cfg["maxlen"]),)
+            if tuple(model.input_shape[1:]) != shape:
+                raise DataError(f"{inputs[f'{arch}_{role}']}: input shape {model.input_shape} "
+                                f"does not fit the planted data {shape} (maxlen of "
+                                "imdb_cnn_planted and imdb_cnn must agree)")
         rows, words_frame, sec = _arch_rows(arch, {"planted": wide, "control": control},
                                             versions, cfg, width, token_ids, seed)
         all_rows += rows
