@@ -232,3 +232,11 @@ rule planted_tokens_all:
         expand(rules.planted_tokens.output, seed=SEEDS),
         rules.planted_tokens_seeds.output,
         rules.planted_tokens_figure.output,
+
+
+register_section(
+    "planted_tokens",
+    targets=rules.planted_tokens_all.input,
+    seed_tables=[rules.planted_tokens_seeds.output.md],
+    figures=[rules.planted_tokens_figure.output.png],
+)
