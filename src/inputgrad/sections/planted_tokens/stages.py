@@ -168,6 +168,8 @@ def _arch_rows(arch, models, versions, cfg, width, token_ids, seed):
             rows += tables.method_rows(arch, names[role], role, name, per_review, ranks,
                                        token_ids)
             scored[(role, name)] = scores
+        log.info("%s %s (%s): accuracy %s; %d methods on %d reviews", arch, role, names[role],
+                 ", ".join(f"{v} {a:.3f}" for v, a in acc.items()), len(methods), len(x))
     rows = tables.with_control_gaps(rows)
     words_frame = pd.DataFrame()
     if arch == "cnn":  # the figure: the paper's per-word norm on the first scored reviews
