@@ -70,9 +70,11 @@ SECTION_TABLES = {  # per seed, each section's tables (rows expected in every on
     "sensitivity": ["taylor_validity.csv", "fgsm_robustness.csv", "bow_word_flips.csv",
                     "cnn_word_substitutions.csv"],
     "anomaly": ["gradient_anomaly.csv", "grouped_deletion.csv"],
+    "planted_tokens": ["planted_tokens.csv", "planted_tokens_words.csv"],
 }
 SEED_TABLES = ["table1_seeds", "table2_seeds", "mnist_seeds", "checks_seeds",
-               "text_faithfulness_seeds", "sensitivity_seeds", "anomaly_seeds"]
+               "text_faithfulness_seeds", "sensitivity_seeds", "anomaly_seeds",
+               "planted_tokens_seeds"]
 
 
 def test_smoke_run_concluded_every_section_and_judged_every_claim(smoke_run):
