@@ -351,3 +351,13 @@ def test_planted_tokens_names_a_model_that_does_not_fit(section):
                               {"csv": d / "x.csv", "json": d / "x.json", "words": d / "x_w.csv"},
                               {"cfg": {"data": {"imdb": IMDB}, "attribution": attr,
                                        "maxlen": 20}, "seed": 0})
+
+
+def test_cnn_methods_leave_out_what_needs_real_valued_inputs():
+    from inputgrad.core.methods import METHODS
+
+    cnn = tables.methods_of("all", "cnn")
+    assert "gradient" in cnn and "lime" in cnn and "occlusion" in cnn
+    assert all(METHODS[m].token_ids for m in cnn)
+    with pytest.raises(ConfigError, match="attribution.methods.bow"):
+        tables.methods_of(["no_such_method"], "bow")

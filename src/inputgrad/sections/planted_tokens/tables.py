@@ -26,11 +26,12 @@ def model_names(arch: str) -> dict[str, str]:
 
 
 def methods_of(spec, arch: str) -> list[str]:
-    """The registry methods an architecture is scored with (config `methods.cnn` / `.bow`)."""
+    """The registry methods an architecture is scored with (config `methods.cnn` / `.bow`);
+    the CNN reads token ids, so "all" leaves out the methods that need real-valued inputs."""
     from ...core.methods import select
 
     try:
-        return select(spec, PROVIDES[arch])
+        return select(spec, PROVIDES[arch], token_ids=arch == "cnn")
     except ValueError as err:
         raise ConfigError(f"attribution.methods.{arch}: {err}") from None
 
