@@ -12,27 +12,8 @@ PLANT = CFG["planted_tokens"]
 PLANT_CNN = CFG["imdb_cnn_planted"]
 PLANT_CATEGORY = "Beyond the paper: planted tokens"
 PLANTED_MODELS = {"imdb_cnn_planted": "imdb_cnn", "imdb_bow_mlp_planted": "imdb_bow_mlp"}
-
-
-def track_planted(name):
-    """track_training of a planted model: that of the clean model it is a variant of (the
-    same raw download as its datasets; `datasets` reads config `models`, which lists only the
-    clean ones), renamed after the planted model."""
-    clean = track_training(PLANTED_MODELS[name])
-
-    def declare(wildcards):
-        d = clean(wildcards)
-        registered = d["model"]["registered_name"] and f"inputgrad-{name}"
-        return {
-            **d,
-            "run": {
-                "name": f"{name}-seed{wildcards.seed}",
-                "tags": {**d["run"]["tags"], "model": name},
-            },
-            "model": {**d["model"], "name": name, "registered_name": registered},
-        }
-
-    return declare
+# their runs log the IMDB download as their datasets, as the clean models do
+SECTION_MODELS.update({"imdb_cnn_planted": "token_ids", "imdb_bow_mlp_planted": "bag_of_words"})
 
 
 rule planted_imdb:
@@ -94,7 +75,7 @@ rule train_imdb_cnn_planted:
         cfg=training("imdb_cnn_planted"),
         seed=seed_of,
         tf_threads=PLANT_CNN["train"]["threads"],
-        track=track_planted("imdb_cnn_planted"),
+        track=track_training("imdb_cnn_planted"),
     script:
         "../scripts/train_imdb_cnn_planted.py"
 
@@ -126,7 +107,7 @@ rule train_imdb_bow_mlp_planted:
     params:
         cfg=training("imdb_bow_mlp_planted"),
         seed=seed_of,
-        track=track_planted("imdb_bow_mlp_planted"),
+        track=track_training("imdb_bow_mlp_planted"),
     script:
         "../scripts/train_imdb_bow_mlp_planted.py"
 
