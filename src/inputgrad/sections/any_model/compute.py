@@ -141,7 +141,9 @@ def agreement(gbar, coef) -> dict:
     gbar, coef = np.asarray(gbar, np.float64), np.asarray(coef, np.float64)
     return {
         "sign_agreement": float(np.mean(np.sign(gbar) == np.sign(coef))),
-        "spearman": spearman(gbar, coef),
+        # a constant ḡ (a tree's, zero at a small step) ranks no feature: no agreement (0),
+        # where Spearman's formula is undefined (NaN)
+        "spearman": 0.0 if np.ptp(gbar) == 0 else spearman(gbar, coef),
     }
 
 
