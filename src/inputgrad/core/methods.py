@@ -122,6 +122,18 @@ def select(spec, provides, token_ids: bool = False) -> list[str]:
 OPTIONS_FILE = Path(__file__).resolve().parents[3] / "config/hydra/attribution/methods.yaml"
 
 
+def configured(spec, provides, config: dict | None, batch_size: int) -> dict[str, dict]:
+    """{method: options} of the methods a config selects ("all" or names, see `select`), from
+    the one methods config; path methods batch all their path points (`internal_batch_size`).
+    Raises ValueError for a name the registry or the input does not offer."""
+    out = {}
+    for method in select(spec, provides):
+        out[method] = options_of(method, config)
+        if lookup(method).path:
+            out[method]["internal_batch_size"] = batch_size
+    return out
+
+
 def default_options() -> dict:
     """The configured options of every method (methods.yaml of this checkout; {} where the
     package runs without it: then each method's own defaults, the same values)."""

@@ -36,18 +36,12 @@ def method_options(methods, config: dict, batch_size: int) -> dict[str, dict]:
     """{method: options} for the configured methods ("all" or names, `core.methods.select`),
     from the one methods config (IG: all
     path points of a batch of digits in one compiled call of at most `batch_size` rows)."""
-    from inputgrad.core.methods import lookup, options_of, select
+    from inputgrad.core.methods import configured
 
     try:
-        methods = select(methods, PROVIDES)
+        return configured(methods, PROVIDES, config, batch_size)
     except ValueError as err:
         raise ConfigError(f"deletion.methods: {err}") from None
-    out = {}
-    for method in methods:
-        out[method] = options_of(method, config)
-        if lookup(method).path:
-            out[method]["internal_batch_size"] = batch_size
-    return out
 
 
 def attributions(f, x, classes, methods, options: dict, output: str = "logit",

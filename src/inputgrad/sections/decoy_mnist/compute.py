@@ -62,18 +62,12 @@ def accuracy(f, x, y, batch_size: int = 1024) -> float:
 def method_options(methods, config: dict, batch_size: int) -> dict[str, dict]:
     """{method: options} of the configured methods ("all" or names, `core.methods.select`
     with PROVIDES), from the one methods config; path methods batch all their path points."""
-    from inputgrad.core.methods import lookup, options_of, select
+    from inputgrad.core.methods import configured
 
     try:
-        methods = select(methods, PROVIDES)
+        return configured(methods, PROVIDES, config, batch_size)
     except ValueError as err:
         raise ConfigError(f"attribution.methods: {err}") from None
-    out = {}
-    for method in methods:
-        out[method] = options_of(method, config)
-        if lookup(method).path:
-            out[method]["internal_batch_size"] = batch_size
-    return out
 
 
 def relevance_mass(attr, mask) -> np.ndarray:
