@@ -14,9 +14,8 @@ import yaml
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
-from workflow_utils import ROOT, SNAKEMAKE, copy_project, snakemake
+from workflow_utils import ROOT, SNAKEMAKE, TRAINED_MODELS, copy_project, snakemake
 
-MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
 SEEDS = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())["seeds"]
 
 
@@ -180,7 +179,7 @@ def test_signals_leave_no_running_run_and_a_plain_rerun_finishes(smoke_run, tmp_
     per_model = {}
     for run in active:
         per_model.setdefault((run.data.tags["model"], run.data.tags["seed"]), []).append(run)
-    assert sorted(per_model) == sorted((m, str(s)) for m in MODELS for s in SEEDS)
+    assert sorted(per_model) == sorted((m, str(s)) for m in TRAINED_MODELS for s in SEEDS)
     assert all(len(v) == 1 and v[0].info.status == "FINISHED" for v in per_model.values())
     assert not [r for r in runs(work) if r.info.status == "RUNNING"]
     # the interrupted-and-rerun project holds the same bytes as the uninterrupted smoke run

@@ -34,7 +34,7 @@ import yaml
 from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.tracking import check_executor
 from servers import unavailable
-from workflow_utils import ROOT, SMOKE_CONFIG, snakemake
+from workflow_utils import ROOT, SMOKE_CONFIG, TRAINED_MODELS, snakemake
 
 HERE = Path(__file__).resolve().parent
 START, STOP = HERE / "slurm" / "start_cluster.sh", HERE / "slurm" / "stop_cluster.sh"
@@ -44,7 +44,6 @@ BINARIES = ("munged", "munge", "slurmctld", "slurmd", "slurmdbd", "sacctmgr", "s
 MARIADB = (("mariadbd", "mysqld"), ("mariadb-install-db", "mysql_install_db"),
            ("mariadb", "mysql"))
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
 EXPERIMENT = "inputgrad-slurm-test"
 SACCT_FIELDS = "JobIDRaw,JobName%40,State,ExitCode,Elapsed,NodeList,AllocCPUS,ReqMem,Comment%80"
 
@@ -218,7 +217,7 @@ def test_every_run_reached_the_server(slurm_run):
     runs, seeds = slurm_run["runs"], slurm_run["seeds"]
     print(f"\nruns found on the server: {len(runs)}")
     models = [r for r in runs if r.data.tags.get("kind") != "evaluation"]
-    assert len(models) == len(MODELS) * len(seeds) and len(runs) == len(models) + 1
+    assert len(models) == len(TRAINED_MODELS) * len(seeds) and len(runs) == len(models) + 1
     assert all(run.info.status == "FINISHED" for run in runs)
     mlflow_dir = slurm_run["work"] / "results" / "mlflow"
     assert not list(mlflow_dir.glob("*.db")) and not list(mlflow_dir.glob("*.lock"))

@@ -156,3 +156,27 @@ def test_execution_settings_come_from_resources_not_params(fake_snakemake):
     stage.main(fake_snakemake, lambda i, o, p: seen.update(p))
     assert seen["execution"] == {"steps_per_execution": 8}
     assert "mem_mb" not in seen
+
+
+def test_a_skops_file_has_the_same_bytes_when_saved_again(tmp_path):
+    import time
+
+    import numpy as np
+    import skops.io as sio
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    from inputgrad.infra.io import save_skops
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 3)), rng.normal(size=30)
+    def fit():
+        return GradientBoostingRegressor(n_estimators=3, random_state=0).fit(x, y)
+
+    model = fit()
+    save_skops(tmp_path / "a.skops", model)
+    time.sleep(2.1)  # zip times have 2 s resolution
+    save_skops(tmp_path / "b.skops", fit())  # the same fit again: other objects, other id()s
+    assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+    path = tmp_path / "a.skops"
+    again = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    assert np.array_equal(again.predict(x), model.predict(x))

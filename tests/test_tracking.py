@@ -463,3 +463,87 @@ def test_a_copied_project_stops_until_its_store_is_relocated(tmp_path, monkeypat
     moved.log_artifact(run, note, "tables")
     assert (copy / paths.ARTIFACTS / run / "artifacts/tables/note.txt").exists()
     assert not (first / paths.ARTIFACTS / run / "artifacts/tables").exists()
+
+
+def stage_models(tmp_path: Path, seed: int = 0) -> tuple[dict, dict]:
+    """A linear regression (skops) and a Keras regressor (.keras) fitted on seeded random
+    data, with the split they were fitted on: what any_model_regression writes."""
+    import keras
+    import numpy as np
+    import skops.io as sio
+    from sklearn.linear_model import LinearRegression
+
+    from inputgrad.infra.io import save_npz
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(40, 3))
+    y = x @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=40)
+    split = {"x_train": x[:30], "x_test": x[30:], "y_train": y[:30], "y_test": y[30:]}
+    outputs = {"split": str(tmp_path / "split.npz"), "lin": str(tmp_path / "lin.skops"),
+               "net": str(tmp_path / "net.keras")}
+    save_npz(outputs["split"], split)
+    sio.dump(LinearRegression().fit(split["x_train"], split["y_train"]), outputs["lin"])
+    keras.utils.set_random_seed(seed)
+    net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    net.save(outputs["net"])
+    metrics = {f"seed{seed}_lin_test_r2": 0.9, f"seed{seed}_net_test_r2": 0.1, "other": 1.0}
+    return outputs, metrics
+
+
+def stage_models_track(store, seed: int = 0) -> dict:
+    return {"tracking": store["tracking"], "artifacts": "any_model", "runs": "run_id",
+            "configs": [], "rule": "reg", "models": [
+                {"output": out, "flavor": flavor, "name": f"toy-{out}", "split": "split",
+                 "source": "toy data", "params": {"alpha": 0.5, "seed": seed},
+                 "metrics": f"seed{seed}_{out}_",
+                 "tags": {"model": f"toy-{out}", "seed": str(seed)}}
+                for out, flavor in (("lin", "sklearn"), ("net", "keras"))]}
+
+
+def test_a_stage_logs_its_models_with_flavour_params_metrics_and_datasets(
+        store, tmp_path, monkeypatch):
+    import mlflow
+    import numpy as np
+
+    monkeypatch.setattr(paths, "EXPERIMENT_ID", store["id_file"])  # the evaluation run's
+    outputs, metrics = stage_models(tmp_path)
+    for _ in range(2):  # a rerun replaces the models, it does not add a second copy
+        record(stage_models_track(store), {}, outputs, {}, metrics)
+    client = store["client"]
+    found = client.search_logged_models([store["exp"]])
+    assert sorted(m.name for m in found) == ["toy-lin", "toy-net"]
+    split = dict(np.load(outputs["split"]))
+    for logged in found:
+        assert logged.params == {"alpha": "0.5", "seed": "0"}
+        assert logged.tags["seed"] == "0"
+        [metric] = logged.metrics  # its own only, on its test split
+        assert (metric.key, metric.value) == (f"reg/seed0_{logged.name[4:]}_test_r2",
+                                              {"toy-lin": 0.9, "toy-net": 0.1}[logged.name])
+        assert metric.dataset_name == "toy-test"
+        run = client.get_run(logged.source_run_id)
+        assert run.data.tags["kind"] == "evaluation" and run.info.status == "FINISHED"
+        with using_uri(store["uri"]):
+            pyfunc = mlflow.pyfunc.load_model(logged.model_uri)
+            flavors = mlflow.models.get_model_info(logged.model_uri).flavors
+        assert {"toy-lin": "sklearn", "toy-net": "keras"}[logged.name] in flavors
+        x = split["x_test"].astype(np.float32 if logged.name == "toy-net" else np.float64)
+        got = np.asarray(pyfunc.predict(x)).reshape(-1)
+        if logged.name == "toy-lin":
+            import skops.io as sio
+
+            want = sio.load(outputs["lin"], trusted=sio.get_untrusted_types(
+                file=outputs["lin"])).predict(x)
+        else:
+            import keras
+
+            want = keras.models.load_model(outputs["net"]).predict(x, verbose=0).reshape(-1)
+        assert np.max(np.abs(got - want)) <= 1e-6
+    # the datasets are the prepared arrays: their digest changes with the arrays
+    run = client.get_run(found[0].source_run_id)
+    digests = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    other, _ = stage_models(tmp_path / "other", seed=1)
+    assert digests["toy-train"] == mlflow.data.from_numpy(
+        split["x_train"], targets=split["y_train"]).digest
+    moved = dict(np.load(other["split"]))
+    assert digests["toy-train"] != mlflow.data.from_numpy(
+        moved["x_train"], targets=moved["y_train"]).digest

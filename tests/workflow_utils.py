@@ -9,6 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SMOKE_CONFIG = ROOT / ".test" / "config"
+# the paper's models (config `models`), and every model a full run trains: those plus the ones
+# sections train themselves (SECTION_MODELS in decoy_mnist.smk and planted_tokens.smk)
+PAPER_MODELS = ("mnist_mlp", "mnist_logreg", "imdb_cnn", "imdb_bow_mlp")
+TRAINED_MODELS = PAPER_MODELS + (
+    "decoy_mnist_mlp", "decoy_mnist_repaired", "imdb_cnn_planted", "imdb_bow_mlp_planted")
 
 
 def snakemake(workdir, *args, mirror=None, check=True, timeout=1500, snakefile=None):

@@ -47,14 +47,20 @@ class ExplainError(InputgradError, ValueError):
     """A bad `inputgrad explain` argument, file or value; the message names it."""
 
 
-def load_model(path) -> keras.Model:
-    """The Keras model saved at `path`, or ExplainError naming the file and why not."""
+def model_file(path, suffixes) -> Path:
+    """`path` as a Path if it is a file, else ExplainError saying what it is instead."""
     path = Path(path)
     if path.is_dir():
         raise ExplainError(f"model {path} is a directory, not a model file "
-                           f"({', '.join(MODEL_SUFFIXES)})")
+                           f"({', '.join(suffixes)})")
     if not path.is_file():
         raise ExplainError(f"model file {path} does not exist")
+    return path
+
+
+def load_model(path) -> keras.Model:
+    """The Keras model saved at `path`, or ExplainError naming the file and why not."""
+    path = model_file(path, MODEL_SUFFIXES)
     if path.suffix.lower() not in MODEL_SUFFIXES:
         why = "not a .keras or .h5 file; scikit-learn models: .skops, .joblib, .pkl"
     elif path.suffix.lower() == ".keras" and not zipfile.is_zipfile(path):

@@ -26,7 +26,7 @@ import numpy as np
 
 from .core.methods import attribute, default_options, options_of
 from .core.numerical import score_function
-from .explain import ExplainError, _first_line, check_display, display
+from .explain import ExplainError, _first_line, check_display, display, model_file
 
 SUFFIXES = (".skops", ".joblib", ".pkl", ".pickle")
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -51,12 +51,7 @@ def load_estimator(path, trust=()):
     """The fitted model saved at `path` (.skops through skops.io with its trusted types plus
     `trust`; .joblib/.pkl/.pickle through joblib, i.e. pickle, which runs code), or
     ExplainError naming the file and why not."""
-    path = Path(path)
-    if path.is_dir():
-        raise ExplainError(f"model {path} is a directory, not a model file "
-                           f"({', '.join(SUFFIXES)})")
-    if not path.is_file():
-        raise ExplainError(f"model file {path} does not exist")
+    path = model_file(path, SUFFIXES)
     if path.suffix.lower() == ".skops":
         model = _load_skops(path, trust)
     else:

@@ -8,12 +8,44 @@ ANY_ATTR = CFG["any_model"]["attribution"]
 ANY_CATEGORY = "Beyond the paper"
 
 
-# Its models have no MLflow run of their own yet (issue 23's `flavor` key of the shared
-# tracking path is still to do): the tables and metrics go into the evaluation run, per seed.
+# The regression's models, each saved as a file (scikit-learn ones as skops, the Keras MLP as
+# .keras) and logged by the shared tracking path as an MLflow Model of its flavour, with its
+# params, metrics and the prepared split as dataset, linked to the evaluation run.
+from inputgrad.sections.any_model.compute import FLAVOR as REGRESSION_FLAVOR
+
+
+def regression_model_file(name):
+    ext = "keras" if REGRESSION_FLAVOR[name] == "keras" else "skops"
+    return results(f"models/diabetes/seed{{seed}}/{name}.{ext}")
+
+
+def track_regression(wildcards):
+    """The regression rule's tracking: its files and metrics into the evaluation run, and
+    each model as an MLflow Model (`models`, read by infra.tracking)."""
+    models = ANY_ATTR["regression"]["models"]
+    return {
+        **track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
+        "models": [
+            {
+                "output": name,
+                "flavor": flavor,
+                "name": f"diabetes-{name}",
+                "params": {**(models.get(name) or {}), "seed": int(wildcards.seed)},
+                "metrics": f"seed{wildcards.seed}_{name}_",
+                "tags": {"model": f"diabetes-{name}", "seed": str(wildcards.seed)},
+                "split": "split",
+                "source": "sklearn.datasets.load_diabetes",
+            }
+            for name, flavor in REGRESSION_FLAVOR.items()
+        ],
+    }
+
+
 rule any_model_regression:
     input:
         experiment=EXPERIMENT_ID,
     output:
+        **{name: regression_model_file(name) for name in REGRESSION_FLAVOR},
         table=report(
             results("tables/seed{seed}/any_model_regression.csv"),
             caption="../report/any_model_regression.rst",
@@ -22,6 +54,7 @@ rule any_model_regression:
         features=results("tables/seed{seed}/any_model_regression_features.csv"),
         steps=results("tables/seed{seed}/any_model_regression_steps.csv"),
         summary=results("tables/seed{seed}/any_model_regression.json"),
+        split=results("data/diabetes/seed{seed}/split.npz"),
     log:
         logs("any_model_regression", "seed{seed}"),
     benchmark:
@@ -35,7 +68,7 @@ rule any_model_regression:
     params:
         cfg=ANY_ATTR["regression"],
         seed=seed_of,
-        track=lambda wildcards: track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
+        track=track_regression,
     script:
         "../scripts/any_model_regression.py"
 

@@ -247,13 +247,19 @@ class Tracker:
             for start in range(0, len(params), 100):
                 self.client.log_batch(run_id, params=params[start:start + 100])
 
-    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0,
+                    model_id: str | None = None, dataset=None) -> None:
+        """Finite metrics into the run; with `model_id` also on that MLflow Model, evaluated on
+        `dataset` (an mlflow.data Dataset) if given."""
         import time
 
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
-        batch = [Metric(k, float(v), stamp, step) for k, v in metrics.items()
+        on = {"model_id": model_id, "run_id": run_id,
+              "dataset_name": dataset.name if dataset else None,
+              "dataset_digest": dataset.digest if dataset else None} if model_id else {}
+        batch = [Metric(k, float(v), stamp, step, **on) for k, v in metrics.items()
                  if math.isfinite(float(v))]
         if batch:
             with self._locked():
@@ -416,6 +422,10 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
         _record_training(tracker, track, inputs, outputs, params, metrics)
         return
     rule = track.get("rule", "stage")
+    owned = {d["metrics"]: {k: v for k, v in metrics.items() if k.startswith(d["metrics"])}
+             for d in track.get("models", ())}  # logged with their model, below
+    metrics = {k: v for k, v in metrics.items()
+               if not any(k.startswith(prefix) for prefix in owned)}
     runs = [(model_of(f), read_id(f))
             for f in files(inputs.get(track.get("runs", "run_id"), []))]
     models = sorted({m for m, _ in runs})
@@ -437,6 +447,74 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
         if model is None or len(models) == 1:
             mine.update(rest)
         tracker.log_metrics(run_id, {f"{rule}/{k}": v for k, v in mine.items()})
+    for declared in track.get("models", ()):
+        mine = {f"{rule}/{k}": v for k, v in owned[declared["metrics"]].items()}
+        _log_stage_model(tracker, targets[-1][1], declared, outputs, mine)
+
+
+def _log_stage_model(tracker: Tracker, run_id: str, declared: dict, outputs, metrics) -> None:
+    """A model a later stage fitted and saved (declared "models" entry: output, flavor
+    sklearn|keras, name, params, tags, the prefix of its metrics, split output, the split's
+    source) as an MLflow Model made by `run_id` (its source run), with its params, its
+    `metrics` (logged into the run as well, on the model and on the test split), and the
+    split's arrays as datasets: their digest is MLflow's hash of the prepared arrays, not of a
+    downloaded file. A rerun replaces the Model of the same name and tags (deleted, restorable
+    until gc)."""
+    import mlflow
+    import numpy as np
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.entities import DatasetInput, InputTag, LoggedModelInput, LoggedModelOutput
+    from mlflow.models import infer_signature
+
+    path = outputs[declared["output"]]
+    split = dict(np.load(outputs[declared["split"]]))
+    if declared["flavor"] == "keras":
+        import keras
+
+        model = keras.models.load_model(path, compile=False)
+        example = split["x_test"][:5].astype(np.float32)
+        flavor, kwargs = _KERAS_FLAVOR, {"model": model,
+                                         "pip_requirements": _keras_requirements()}
+        predicted = model.predict(example, verbose=0)
+    else:
+        import skops.io as sio
+
+        # the stage that just wrote this file is the source: its types (a tree's node store
+        # too) are trusted here, and in MLflow's reload check of the copy it saves
+        trusted = sio.get_untrusted_types(file=path)
+        model = sio.load(path, trusted=trusted)
+        example = split["x_test"][:5]
+        flavor, kwargs = mlflow.sklearn, {"sk_model": model, "serialization_format": "skops",
+                                          "skops_trusted_types": trusted}
+        predicted = model.predict(example)
+    data = {c: mlflow.data.from_numpy(split[f"x_{c}"], targets=split[f"y_{c}"],
+                                      name=f"{declared['name'].split('-')[0]}-{c}",
+                                      source=CodeDatasetSource(
+                                          {"mlflow.source.name": declared["source"]}))
+            for c in ("train", "test")}
+    with tracker._locked(), using_uri(tracker.uri):
+        experiment_id = tracker.client.get_run(run_id).info.experiment_id
+        query = " AND ".join([f"name = '{declared['name']}'"] + [
+            f"tags.{k} = '{v}'" for k, v in sorted(declared.get("tags", {}).items())])
+        for old in tracker.client.search_logged_models([experiment_id], query):
+            tracker.client.delete_logged_model(old.model_id)
+        # created here, in the run's experiment (Model.log would make it in the fluent API's
+        # current experiment, Default)
+        logged = tracker.client.create_logged_model(
+            experiment_id, name=declared["name"], source_run_id=run_id,
+            tags={k: str(v) for k, v in declared.get("tags", {}).items()},
+            params={k: str(v) for k, v in declared.get("params", {}).items()})
+        # without run_id: Model.log would copy every metric of the (evaluation) run onto
+        # the model; the model is linked to the run as its output below instead
+        mlflow.models.Model.log(
+            None, name=declared["name"], flavor=flavor, model_id=logged.model_id,
+            signature=infer_signature(example, predicted), input_example=example, **kwargs)
+        tracker.client.log_inputs(run_id, datasets=[DatasetInput(
+            data[c]._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
+            for c, context in (("train", "training"), ("test", "testing"))],
+            models=[LoggedModelInput(logged.model_id)])
+        tracker.client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
+    tracker.log_metrics(run_id, metrics, model_id=logged.model_id, dataset=data["test"])
 
 
 def model_of(id_file) -> str:

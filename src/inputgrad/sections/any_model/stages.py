@@ -29,10 +29,28 @@ def any_model_regression(inputs, outputs, params):
     write_csv(outputs["steps"], steps)
     summary = tables.regression_summary(models, steps, seed)
     write_json(outputs["summary"], summary)
+    save_models(outputs, out)
     log.info("seed %s regression:\n%s", seed, models.round(4).to_string(index=False))
     log.info("seed %s tree steps:\n%s", seed, steps.round(4).to_string(index=False))
-    return {f"seed{seed}_{r['model']}_{k}": r[k] for r in out["models"]
-            for k in ("test_r2", "spearman", "first_order_share")}
+    return {**{f"seed{seed}_{r['model']}_{k}": r[k] for r in out["models"]
+               for k in ("test_r2", "spearman", "first_order_share")},
+            **{f"seed{seed}_{m}_seconds": s for m, s in out["seconds"].items()}}
+
+
+def save_models(outputs, out) -> None:
+    """Each fitted model to its output (the scikit-learn ones as skops files, the MLP as a
+    .keras file in the target's units) and the prepared split (train and test arrays), which
+    tracking logs as the models' datasets."""
+    from inputgrad.infra.io import atomic_path, save_skops
+
+    split = out["split"]
+    for name, model in out["fitted"].items():
+        if name == "keras_mlp":
+            with atomic_path(outputs[name]) as tmp:
+                compute.saved_mlp(model, split["x_train"], split["y_train"]).save(tmp)
+        else:
+            save_skops(outputs[name], model)
+    save_npz(outputs["split"], out["split"])
 
 
 def class_images(inputs, outputs, params):

@@ -10,10 +10,9 @@ from __future__ import annotations
 import html
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Rectangle
 
+from ...core import text_view
 from ...data.prepare import tokenize
 from .compute import display_tokens
 
@@ -133,84 +132,28 @@ def _segments(v, context: int) -> list[tuple[int, int]]:
     return [tuple(s) for s in merged]
 
 
-def _lines(v, context: int, line_chars: int) -> list[list[tuple]]:
-    """The shown tokens (with "…" for what is left out) wrapped into lines of at most
-    `line_chars` characters: [(word, token index or None, column in characters), ...]."""
-    segments, tokens = _segments(v, context), []
-    for k, (a, b) in enumerate(segments):
-        if k or a > 0:
-            tokens.append(("…", None))
-        tokens += [(v["words"][j], j) for j in range(a, b)]
-    if segments[-1][1] < len(v["words"]):
-        tokens.append(("…", None))
-    lines, cur, used = [], [], 0
-    for w, j in tokens:
-        if used + len(w) > line_chars and cur:
-            lines.append(cur)
-            cur, used = [], 0
-        cur.append((w, j, used))
-        used += len(w) + 1
-    lines.append(cur)
-    return lines
-
-
 def png_view(df, grads, reviews, vocab, cfg: dict):
-    """The PNG: a few dozen words around each row's marked expressions, on a monospace grid;
-    returns the figure (the caller saves and closes it)."""
+    """The PNG: a few dozen words around each row's marked expressions, on a monospace grid
+    (`core.text_view`); returns the figure (the caller saves and closes it)."""
     fig_cfg, rank_by = cfg["figure"], cfg["attribution"]["rank_by"]
-    cmap = matplotlib.colormaps[fig_cfg["cmap"]]
-    fs = fig_cfg["font_size"]
-    # DejaVu Sans Mono advances 0.602 em per character: lay words out on that grid
-    char_w = fs * 0.602 / 72 / (0.96 * fig_cfg["width_in"])  # in axes-width units
-    line_chars = int(1.0 / char_w) - 1
-    laid = [(row, v, _lines(v, fig_cfg["context_words"], line_chars))
+    char_w, line_chars = text_view.grid(fig_cfg["font_size"], fig_cfg["width_in"])
+    laid = [((row, v), text_view.lines(v["words"], _segments(v, fig_cfg["context_words"]),
+                                       line_chars))
             for row, v in _views(df, grads, reviews, vocab, cfg)]
-    line_in = fs * 2.0 / 72
-    heights = [(len(lines) + 1.6) * line_in for _, _, lines in laid]
-    fig = plt.figure(figsize=(fig_cfg["width_in"], sum(heights) + 1.1))
-    top = 1.0 - 0.5 / fig.get_figheight()
-    fig.text(0.5, 1 - 0.25 / fig.get_figheight(),
-             f"Per-word gradient norm ‖∂ {rank_by} / ∂ embedding‖ — IMDB CNN test reviews",
-             ha="center", va="center", fontsize=fs + 2, weight="bold")
-    for (row, v, lines), h in zip(laid, heights, strict=True):
-        frac = h / fig.get_figheight()
-        ax = fig.add_axes([0.02, top - frac, 0.96, frac])
-        top -= frac
-        _draw_review(ax, row, v, lines, cmap, fs, char_w)
-    sm = matplotlib.cm.ScalarMappable(cmap=cmap, norm=matplotlib.colors.Normalize(0, 1))
-    cax = fig.add_axes([0.3, 0.45 / fig.get_figheight(), 0.4, 0.1 / fig.get_figheight()])
-    cb = fig.colorbar(sm, cax=cax, orientation="horizontal")
-    cb.set_label("gradient norm / largest in review (box: top expression; "
-                 "blue: paper's phrase; grey: truncated)", fontsize=fs - 1)
-    cb.ax.tick_params(labelsize=fs - 1)
-    return fig
 
+    def draw(ax, payload, lines):
+        row, v = payload
+        peak = np.nanmax(v["norm"]) or 1.0
+        rank = row.get("phrase_rank")
+        rank_txt = (f", paper phrase rank {int(rank)}/{row['words_seen']}"
+                    if _has_rank(rank) else "")
+        header = (f"{row['selection']} | {row['review_id']} | label "
+                  f"{'pos' if row['label'] == 1 else 'neg'}, P(pos)={row['probability']:.3f} | "
+                  f"top: “{row['expression']}”{rank_txt}")
+        text_view.draw_words(ax, header, lines, np.asarray(v["norm"]) / peak, fig_cfg, char_w,
+                             boxed=v["top"], underlined=v["phrase"], grey_unscored=True)
 
-def _draw_review(ax, row, v, lines, cmap, fs, char_w) -> None:
-    """One review's header line and its laid-out words, shaded, boxed and underlined."""
-    ax.set_axis_off()
-    ax.set_xlim(0, 1)
-    ax.set_ylim(len(lines) + 1.6, 0)
-    peak = np.nanmax(v["norm"]) or 1.0
-    rank = row.get("phrase_rank")
-    rank_txt = f", paper phrase rank {int(rank)}/{row['words_seen']}" if _has_rank(rank) else ""
-    ax.text(0, 0.6, f"{row['selection']} | {row['review_id']} | label "
-            f"{'pos' if row['label'] == 1 else 'neg'}, P(pos)={row['probability']:.3f} | "
-            f"top: “{row['expression']}”{rank_txt}", fontsize=fs, weight="bold",
-            va="center", family="DejaVu Sans")
-    for li, line in enumerate(lines):
-        y = li + 1.6
-        for w, j, col in line:
-            x = col * char_w
-            n = v["norm"][j] if j is not None else np.nan
-            if n == n:
-                ax.add_patch(Rectangle((x - 0.15 * char_w, y - 0.45), (len(w) + 0.3) * char_w,
-                                       0.9, facecolor=cmap(float(n / peak)), edgecolor="none"))
-            if j is not None and j in v["top"]:
-                ax.add_patch(Rectangle((x - 0.15 * char_w, y - 0.45), (len(w) + 0.3) * char_w,
-                                       0.9, fill=False, edgecolor="black", linewidth=1.2))
-            if j is not None and j in v["phrase"]:
-                ax.plot([x, x + len(w) * char_w], [y + 0.47, y + 0.47], color="#1f5fbf", lw=2)
-            dark = n == n and n / peak > 0.6
-            ax.text(x, y, w, family="DejaVu Sans Mono", fontsize=fs, va="center",
-                    color="white" if dark else ("#999" if n != n and j is not None else "#222"))
+    return text_view.stacked_figure(
+        laid, draw, f"Per-word gradient norm ‖∂ {rank_by} / ∂ embedding‖ — IMDB CNN test reviews",
+        "gradient norm / largest in review (box: top expression; blue: paper's phrase; "
+        "grey: truncated)", fig_cfg)
