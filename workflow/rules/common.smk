@@ -8,11 +8,13 @@ import yaml
 
 from inputgrad.data.download import SOURCES
 from inputgrad.infra.config import compose, drop, pick, validate_config
+from inputgrad.infra import sigterm
 from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
 from inputgrad.infra.tracking import check_executor, check_location, check_portable
 
+sigterm.patch()  # Snakemake 9.27.1 can deadlock on SIGTERM (infra/sigterm.py says why)
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 ROOT = Path(workflow.basedir)  # the repository: config/hydra and the claims file live here
