@@ -97,3 +97,20 @@ def test_smoke_workflow_builds_the_section_and_its_claims(smoke_run):
     assert (
         "any_model_linear_gradient_is_coefficients" in report or "parameters themselves" in report
     )
+
+
+def test_the_saved_mlp_predicts_as_the_regression_function():
+    """The .keras file of the MLP regressor gives f(x) = mean + sd * net(x / scale) in the
+    target's units, within float32 rounding."""
+    import numpy as np
+
+    from inputgrad.sections.any_model import compute
+
+    x_tr, x_te, y_tr, _, _ = compute.diabetes_split(0.25, 0)
+    cfg = {"hidden": [8], "activation": "tanh", "learning_rate": 1e-3, "epochs": 2,
+           "batch_size": 32}
+    net, f = compute.fit_keras_mlp(cfg, x_tr, y_tr, 0)
+    saved = compute.saved_mlp(net, x_tr, y_tr)
+    want = np.asarray(f(x_te.astype(np.float32)))
+    got = saved.predict(x_te.astype(np.float32), verbose=0)
+    assert np.max(np.abs(got - want)) <= 1e-4 * np.max(np.abs(want))

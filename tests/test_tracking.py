@@ -494,6 +494,7 @@ def stage_models_track(store, seed: int = 0) -> dict:
     return {"tracking": store["tracking"], "artifacts": "any_model", "runs": "run_id",
             "configs": [], "rule": "reg", "models": [
                 {"output": out, "flavor": flavor, "name": f"toy-{out}", "split": "split",
+                 "dataset": "toy",
                  "source": "toy data", "params": {"alpha": 0.5, "seed": seed},
                  "metrics": f"seed{seed}_{out}_",
                  "tags": {"model": f"toy-{out}", "seed": str(seed)}}

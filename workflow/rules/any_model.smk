@@ -34,6 +34,7 @@ def track_regression(wildcards):
                 "metrics": f"seed{wildcards.seed}_{name}_",
                 "tags": {"model": f"diabetes-{name}", "seed": str(wildcards.seed)},
                 "split": "split",
+                "dataset": "diabetes",
                 "source": "sklearn.datasets.load_diabetes",
             }
             for name, flavor in REGRESSION_FLAVOR.items()

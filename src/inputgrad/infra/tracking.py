@@ -455,8 +455,8 @@ def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict
 def _log_stage_model(tracker: Tracker, run_id: str, declared: dict, outputs, metrics) -> None:
     """A model a later stage fitted and saved (declared "models" entry: output, flavor
     sklearn|keras, name, params, tags, the prefix of its metrics, split output, the split's
-    source) as an MLflow Model made by `run_id` (its source run), with its params, its
-    `metrics` (logged into the run as well, on the model and on the test split), and the
+    dataset name and source) as an MLflow Model made by `run_id` (its source run), with its
+    params, its `metrics` (logged into the run as well, on the model and on the test split), and the
     split's arrays as datasets: their digest is MLflow's hash of the prepared arrays, not of a
     downloaded file. A rerun replaces the Model of the same name and tags (deleted, restorable
     until gc)."""
@@ -488,7 +488,7 @@ def _log_stage_model(tracker: Tracker, run_id: str, declared: dict, outputs, met
                                           "skops_trusted_types": trusted}
         predicted = model.predict(example)
     data = {c: mlflow.data.from_numpy(split[f"x_{c}"], targets=split[f"y_{c}"],
-                                      name=f"{declared['name'].split('-')[0]}-{c}",
+                                      name=f"{declared['dataset']}-{c}",
                                       source=CodeDatasetSource(
                                           {"mlflow.source.name": declared["source"]}))
             for c in ("train", "test")}

@@ -45,12 +45,12 @@ def save_models(outputs, out) -> None:
 
     split = out["split"]
     for name, model in out["fitted"].items():
-        if name == "keras_mlp":
+        if compute.FLAVOR[name] == "keras":
             with atomic_path(outputs[name]) as tmp:
                 compute.saved_mlp(model, split["x_train"], split["y_train"]).save(tmp)
         else:
             save_skops(outputs[name], model)
-    save_npz(outputs["split"], out["split"])
+    save_npz(outputs["split"], split)
 
 
 def class_images(inputs, outputs, params):
