@@ -8,40 +8,6 @@ ANY_ATTR = CFG["any_model"]["attribution"]
 ANY_CATEGORY = "Beyond the paper"
 
 
-# The regression's models, each saved as a file (scikit-learn ones as skops, the Keras MLP as
-# .keras) and logged by the shared tracking path as an MLflow Model of its flavour, with its
-# params, metrics and the prepared split as dataset, linked to the evaluation run.
-from inputgrad.sections.any_model.compute import FLAVOR as REGRESSION_FLAVOR
-
-
-def regression_model_file(name):
-    ext = "keras" if REGRESSION_FLAVOR[name] == "keras" else "skops"
-    return results(f"models/diabetes/seed{{seed}}/{name}.{ext}")
-
-
-def track_regression(wildcards):
-    """The regression rule's tracking: its files and metrics into the evaluation run, and
-    each model as an MLflow Model (`models`, read by infra.tracking)."""
-    models = ANY_ATTR["regression"]["models"]
-    return {
-        **track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
-        "models": [
-            {
-                "output": name,
-                "flavor": flavor,
-                "name": f"diabetes-{name}",
-                "params": {**(models.get(name) or {}), "seed": int(wildcards.seed)},
-                "metrics": f"seed{wildcards.seed}_{name}_",
-                "tags": {"model": f"diabetes-{name}", "seed": str(wildcards.seed)},
-                "split": "split",
-                "dataset": "diabetes",
-                "source": "sklearn.datasets.load_diabetes",
-            }
-            for name, flavor in REGRESSION_FLAVOR.items()
-        ],
-    }
-
-
 rule any_model_regression:
     input:
         experiment=EXPERIMENT_ID,

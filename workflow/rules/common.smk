@@ -13,6 +13,7 @@ from inputgrad.infra.errors import ConfigError
 from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
 from inputgrad.infra.tracking import check_executor, check_location, check_portable
+from inputgrad.sections.any_model.compute import FLAVOR as REGRESSION_FLAVOR
 
 sigterm.patch()  # Snakemake 9.27.1 can deadlock on SIGTERM (infra/sigterm.py says why)
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
@@ -272,3 +273,34 @@ def options_of(attribution, model):
 
 def seed_of(wildcards):
     return int(wildcards.seed)
+
+
+# The regression's models, each saved as a file (scikit-learn ones as skops, the Keras MLP as
+# .keras) and logged by the shared tracking path as an MLflow Model of its flavour, with its
+# params, metrics and the prepared split as dataset, linked to the evaluation run.
+def regression_model_file(name):
+    ext = "keras" if REGRESSION_FLAVOR[name] == "keras" else "skops"
+    return results(f"models/diabetes/seed{{seed}}/{name}.{ext}")
+
+
+def track_regression(wildcards):
+    """The regression rule's tracking: its files and metrics into the evaluation run, and
+    each model as an MLflow Model (`models`, read by infra.tracking)."""
+    models = CFG["any_model"]["attribution"]["regression"]["models"]
+    return {
+        **track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
+        "models": [
+            {
+                "output": name,
+                "flavor": flavor,
+                "name": f"diabetes-{name}",
+                "params": {**(models.get(name) or {}), "seed": int(wildcards.seed)},
+                "metrics": f"seed{wildcards.seed}_{name}_",
+                "tags": {"model": f"diabetes-{name}", "seed": str(wildcards.seed)},
+                "split": "split",
+                "dataset": "diabetes",
+                "source": "sklearn.datasets.load_diabetes",
+            }
+            for name, flavor in REGRESSION_FLAVOR.items()
+        ],
+    }
