@@ -381,6 +381,34 @@ def test_training_run_logs_its_datasets_with_the_raw_sha256(store, tmp_path):
         assert {t.key: t.value for t in logged[name].tags}["mlflow.data.context"] == context
 
 
+def test_a_section_model_logs_the_prepared_files_it_read_as_its_datasets(store, tmp_path):
+    """A model trained on data a rule made (planted IMDB): its datasets carry their own name,
+    the sha256 of each prepared file as digest, and that file and rule as source."""
+    import hashlib
+
+    files = {"train": tmp_path / "imdb_train.npz", "consistent": tmp_path / "consistent.npz"}
+    for name, path in files.items():
+        path.write_bytes(f"prepared {name} arrays".encode())
+    track = {**training_track(store), "datasets": [
+        {"name": f"planted-aclimdb-{split}", "context": context, "input": inp,
+         "made_by": "planted_imdb"}
+        for split, context, inp in (("train", "training", "train"),
+                                    ("test", "testing", "consistent"))]}
+    outputs = training_outputs(tmp_path / "seed0")
+    inputs = {"experiment": store["id_file"], **{k: str(v) for k, v in files.items()}}
+    record(track, inputs, outputs, {"cfg": {"train": {"epochs": 2}}, "seed": 0},
+           {"test_accuracy": 0.75})
+    run = MlflowClient(store["tracking"]["uri"]).get_run(read_id(outputs["run_id"]))
+    logged = {d.dataset.name: d.dataset for d in run.inputs.dataset_inputs}
+    assert set(logged) == {"planted-aclimdb-train", "planted-aclimdb-test"}
+    for name, key in (("planted-aclimdb-train", "train"), ("planted-aclimdb-test", "consistent")):
+        full = hashlib.sha256(files[key].read_bytes()).hexdigest()
+        assert logged[name].digest == full[:36] and logged[name].source_type == "local"
+        assert json.loads(logged[name].source) == {"path": str(files[key]),
+                                                   "made_by": "planted_imdb"}
+    assert logged["planted-aclimdb-train"].digest != logged["planted-aclimdb-test"].digest
+
+
 @pytest.mark.parametrize("uri", ["file:///tmp/mlruns", "mlruns", "/abs/mlruns"])
 def test_filesystem_store_is_refused_in_one_line(uri):
     """MLflow 3 refuses filesystem stores only once a run starts: the dry run says so first."""

@@ -166,9 +166,28 @@ def raw_file(model):
     return results(f"data/raw/{RAW_OF[input_kind(model)]}")
 
 
+# models a section trains on data it made (not a raw download): name -> their dataset name,
+# the rule inputs holding the train and the test split, and the rule that made them; a section's
+# rule file adds its own (decoy_mnist.smk, planted_tokens.smk)
+SECTION_DATASETS = {}
+
+
 def datasets(name):
-    """The datasets a model's training run logs (MLflow log_input): its train and test split,
-    named after the raw file, whose verified sha256 (input `raw`) is their digest."""
+    """The datasets a model's training run logs (MLflow log_input): its train and test split.
+    A paper model's are named after the raw file, whose verified sha256 (input `raw`) is their
+    digest; a section model's are its own, with the sha256 of the prepared file it read."""
+    contexts = (("train", "training"), ("test", "testing"))
+    if name in SECTION_DATASETS:
+        made = SECTION_DATASETS[name]
+        return [
+            {
+                "name": f"{made['name']}-{split}",
+                "context": context,
+                "input": made[split],
+                "made_by": made["made_by"],
+            }
+            for split, context in contexts
+        ]
     raw = RAW_OF[input_kind(name)]
     base = raw.split(".")[0].split("_")[0].lower()  # mnist, aclImdb -> aclimdb
     return [
@@ -179,7 +198,7 @@ def datasets(name):
             "file": raw,
             "url": SOURCES[raw].url,
         }
-        for split, context in (("train", "training"), ("test", "testing"))
+        for split, context in contexts
     ]
 
 

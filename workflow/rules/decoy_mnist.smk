@@ -7,7 +7,14 @@
 # data/default.yaml (decoy_mnist).
 
 DECOY_MODELS = ["decoy_mnist_mlp", "decoy_mnist_repaired"]
-SECTION_MODELS.update(dict.fromkeys(DECOY_MODELS, "pixels"))  # their runs log MNIST
+SECTION_MODELS.update(dict.fromkeys(DECOY_MODELS, "pixels"))
+# their training decoys the prepared MNIST (input `data`) in the job, seeded by the config
+SECTION_DATASETS.update(
+    dict.fromkeys(
+        DECOY_MODELS,
+        {"name": "decoy-mnist", "train": "data", "test": "data", "made_by": "prepare_mnist"},
+    )
+)
 DECOY_CONTROL = "mnist_mlp"
 DECOY_CFG = CFG["decoy_mnist"]
 DECOY_CATEGORY = "Beyond the paper: Decoy MNIST"

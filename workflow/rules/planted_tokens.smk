@@ -11,8 +11,20 @@
 PLANT = CFG["planted_tokens"]
 PLANT_CNN = CFG["imdb_cnn_planted"]
 PLANT_CATEGORY = "Beyond the paper: planted tokens"
-# the planted models read what the clean ones read; their runs log the IMDB datasets
+# the planted models read what the clean ones read, with the planted tokens: their runs log
+# planted_imdb's training file and its consistent test file
 SECTION_MODELS.update({"imdb_cnn_planted": "token_ids", "imdb_bow_mlp_planted": "bag_of_words"})
+SECTION_DATASETS.update(
+    dict.fromkeys(
+        ("imdb_cnn_planted", "imdb_bow_mlp_planted"),
+        {
+            "name": "planted-aclimdb",
+            "train": "train",
+            "test": "consistent",
+            "made_by": "planted_imdb",
+        },
+    )
+)
 
 
 rule planted_imdb:

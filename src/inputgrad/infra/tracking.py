@@ -305,20 +305,25 @@ class Tracker:
         return info
 
     def log_datasets(self, run_id: str, declared, inputs: dict) -> None:
-        """Each declared dataset as a run input (MLflow's Dataset column): its name, its
-        canonical URL as source, context training/testing, and as digest the verified sha256
-        of the rule input it was prepared from. MLflow caps a digest at 36 characters
+        """Each declared dataset as a run input (MLflow's Dataset column): its name, context
+        training/testing, and as digest the sha256 of the rule input it was read from. A raw
+        download's source is its canonical URL; a file a rule prepared (`made_by`) has its
+        path and that rule as source. MLflow caps a digest at 36 characters
         (mlflow.utils.validation.MAX_DATASET_DIGEST_SIZE), so the digest is the hash's first
         36 hex digits and the profile holds all 64."""
         from mlflow.entities import Dataset, DatasetInput, InputTag
 
         entries, hashes = [], {}
         for d in declared:
-            path = inputs[d["input"]]
+            path = str(inputs[d["input"]])
             full = hashes.get(path) or hashes.setdefault(path, sha256_of(path))
-            dataset = Dataset(name=d["name"], digest=full[:36], source_type="http",
-                              source=json.dumps({"url": d["url"]}),
-                              profile=json.dumps({"sha256": full, "file": d["file"]}))
+            if "url" in d:
+                kind, source, file = "http", {"url": d["url"]}, d["file"]
+            else:
+                kind, source, file = "local", {"path": path, "made_by": d["made_by"]}, path
+            dataset = Dataset(name=d["name"], digest=full[:36], source_type=kind,
+                              source=json.dumps(source),
+                              profile=json.dumps({"sha256": full, "file": file}))
             entries.append(DatasetInput(dataset, [InputTag("mlflow.data.context",
                                                            d["context"])]))
         if entries:
