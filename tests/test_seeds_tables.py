@@ -208,6 +208,9 @@ def _text(seeds):
                      "mean": _value(s, i + 2 * k + 3 * j)}
                     for i, m in enumerate(methods) for k, r in enumerate(removals)
                     for j, metric in enumerate(text.METRICS)]
+            for row in rows:  # the 95 % interval over reviews: half-width 0.01 * (seed + 1)
+                row["ci_low"], row["ci_high"] = (row["mean"] - 0.01 * (s + 1),
+                                                 row["mean"] + 0.01 * (s + 1))
             rows.append({"model": model, "seed": s, "method": "integrated_gradients",
                          "removal": "none", "metric": "completeness_gap_abs",
                          "mean": _value(s, 8) / 10})
@@ -246,6 +249,21 @@ def test_seeds_tables_match_golden_bytes(section, seeds_name):
     for name, text_out in outputs(section, seeds_name).items():
         path = GOLDEN / seeds_name / name
         assert text_out.encode() == path.read_bytes(), f"{seeds_name}/{name} differs"
+
+
+def test_text_precision_gives_each_seed_its_half_width_and_rank():
+    """Hand-made: two methods, two seeds; the second swaps places on seed 1."""
+    rows = [{"model": "imdb_cnn", "seed": s, "method": m, "removal": "oov", "metric": metric,
+             "mean": mean, "ci_low": mean - h, "ci_high": mean + h}
+            for s, means in ((0, {"a": 0.5, "b": 0.3}), (1, {"a": 0.2, "b": 0.4}))
+            for m, mean in means.items() for metric in text.METRICS
+            for h in [0.01 if m == "a" else 0.03]]
+    table = text.seeds_table(text.seed_values([pd.DataFrame(rows)], [], []))
+    md = text.precision_markdown(table, "imdb_cnn", "oov").splitlines()
+    a = next(line for line in md if line.startswith("| a "))
+    assert "0.010 / 0.010" in a and "1 / 2" in a and "| no " in a
+    b = next(line for line in md if line.startswith("| b "))
+    assert "0.030 / 0.030" in b and "2 / 1" in b
 
 
 if __name__ == "__main__":

@@ -403,9 +403,12 @@ def test_seeds_table_ranks_and_summaries():
         for method, v in (("grad", a), ("occ", b)):
             for metric in compute.METRICS:
                 rows.append({"model": "m", "seed": seed, "method": method, "removal": "oov",
-                             "metric": metric, "mean": v})
+                             "metric": metric, "mean": v, "ci_low": v - 0.05,
+                             "ci_high": v + 0.05})
     summary = pd.DataFrame(rows)
     table = tables.seeds_table(tables.seed_values([summary], [], []))
+    half = table[table["quantity"] == "comprehensiveness_aopc_half_width"]
+    assert half["value"].dropna().to_numpy() == pytest.approx([0.05] * 4)
     comp = table[table["quantity"] == "comprehensiveness_aopc"]
     assert comp.loc[comp["seed"] == 0, "rank"].tolist() == [1, 2]  # grad 0.5 > occ 0.1
     assert comp.loc[comp["seed"] == 1, "rank"].tolist() == [2, 1]

@@ -23,6 +23,7 @@ DIAGNOSTICS = {("integrated_gradients", "completeness_gap"): "completeness_gap_a
                ("integrated_gradients", "completeness_delta"): "completeness_delta_abs",
                ("lime", "lime_r2"): "lime_r2"}
 LOWER_IS_BETTER = {"sufficiency_aopc"}
+HALF_WIDTH = "_half_width"  # quantity suffix: half the 95 % interval over one seed's reviews
 
 
 # ----------------------------------------------------------------------------- per seed
@@ -110,6 +111,12 @@ def seed_values(summaries: list[pd.DataFrame], agreements: list[pd.DataFrame],
                                    "method": t["method"], "method_b": "",
                                    "removal": t["removal"], "seed": t["seed"],
                                    "value": t["mean"]}))
+        aopc = t[t["metric"].isin(METRICS)]  # the precision of each seed's AOPC
+        parts.append(pd.DataFrame({"model": aopc["model"],
+                                   "quantity": aopc["metric"] + HALF_WIDTH,
+                                   "method": aopc["method"], "method_b": "",
+                                   "removal": aopc["removal"], "seed": aopc["seed"],
+                                   "value": (aopc["ci_high"] - aopc["ci_low"]) / 2}))
     for t in agreements:
         parts.append(pd.DataFrame({"model": t["model"], "quantity": "agreement_" + t["measure"],
                                    "method": t["method_a"], "method_b": t["method_b"],
@@ -165,6 +172,31 @@ def aopc_markdown(table: pd.DataFrame, model: str, removals: list[str]) -> str:
     return across.markdown(rows)
 
 
+def precision_markdown(table: pd.DataFrame, model: str, removal: str) -> str:
+    """Per method and AOPC: each seed's 95 % half-width over its reviews and rank among the
+    methods, and whether the rank is the same on every seed."""
+    t = table[(table["model"] == model) & (table["removal"] == removal)
+              & table["seed"].notna()]
+    seeds = sorted(int(x) for x in t["seed"].dropna().unique())
+    first = t[t["quantity"] == METRICS[0]]
+    order = (first.groupby("method", sort=False)["rank"].mean().sort_values(kind="stable")
+             .index.tolist())
+    rows = []
+    for method in order:
+        row = {"method": method.replace("_", " ")}
+        for metric in METRICS:
+            name = metric.split("_")[0]
+            mine = t[(t["method"] == method) & (t["quantity"] == metric)].set_index("seed")
+            half = t[(t["method"] == method)
+                     & (t["quantity"] == metric + HALF_WIDTH)].set_index("seed")["value"]
+            ranks = [int(mine.loc[s, "rank"]) for s in seeds]
+            row[f"{name} ± per seed"] = " / ".join(f"{half.loc[s]:.3f}" for s in seeds)
+            row[f"{name} rank per seed"] = " / ".join(map(str, ranks))
+            row[f"{name} same rank"] = "yes" if len(set(ranks)) == 1 else "no"
+        rows.append(row)
+    return across.markdown(rows)
+
+
 def pair_markdown(table: pd.DataFrame, model: str, reference: str) -> str:
     """Agreement of every method with `reference`: the three measures, mean over seeds."""
     s = across.summaries(table[(table["model"] == model)
@@ -212,6 +244,10 @@ def seeds_markdown(table: pd.DataFrame, cfg: dict) -> str:
         f"interval in brackets from 5 seeds on).", "",
         f"## IMDB CNN (Sec. 5.1), {attr['sample']['cnn_reviews']} test reviews per seed", "",
         aopc_markdown(table, cnn, attr["removals"]), "",
+        f"Precision per seed ({attr['removals'][0]} removal): the 95 % half-width of each "
+        "AOPC over the seed's reviews, the method's rank among the methods (1 = most "
+        "faithful) on each seed, and whether that rank is the same on every seed:", "",
+        precision_markdown(table, cnn, attr["removals"][0]), "",
         "Headline: " + headline(table, cnn, attr["agreement"]["headline"]) + ".", "",
         "Agreement with occlusion (the exact single-word effect):", "",
         pair_markdown(table, cnn, "occlusion"), "",
@@ -220,6 +256,7 @@ def seeds_markdown(table: pd.DataFrame, cfg: dict) -> str:
         sanity_markdown(table, cnn), "",
         f"## Bag-of-words MLP (Sec. 5.2), {attr['sample']['bow_reviews']} test reviews per seed",
         "", aopc_markdown(table, bow, ["absent"]), "",
+        "Precision per seed:", "", precision_markdown(table, bow, "absent"), "",
         "Agreement with occlusion:", "", pair_markdown(table, bow, "occlusion"), "",
         "Notes. A removed CNN word is replaced by the out-of-vocabulary id (oov: a token the "
         "model sees in every review) or by the padding id (padding: seen only before the "
