@@ -9,8 +9,8 @@ stage contract (`infra.stage`, a section's `stages` module, pandas); + MLflow wi
 SQLAlchemy store every tracked rule opens (a table or figure job); + Keras on TensorFlow (a
 training, gradient or analysis job). `added_s` is a step's wall time over the previous one.
 With `--benchmarks` (the `benchmark:` files of a full run) it also counts the jobs of that run
-that import TensorFlow, and prints what starting them adds up to over the run, as job seconds
-and as wall seconds on 2 cores.
+that import TensorFlow, and prints what starting them adds up to over the run, as job seconds,
+as wall seconds on 2 cores and as a share of the jobs' summed wall time.
 """
 
 from __future__ import annotations
@@ -60,10 +60,13 @@ def measure(rounds: int) -> pd.DataFrame:
     return table
 
 
-def tensorflow_jobs(bench_dir: Path) -> tuple[int, int]:
-    files = [p.relative_to(bench_dir).as_posix() for p in bench_dir.rglob("*.tsv")]
+def tensorflow_jobs(bench_dir: Path) -> tuple[int, int, float]:
+    """(jobs, jobs importing TensorFlow, summed wall seconds of the jobs) of a run."""
+    paths = sorted(bench_dir.rglob("*.tsv"))
+    files = [p.relative_to(bench_dir).as_posix() for p in paths]
     with_tf = [f for f in files if not any(part in f for part in NO_TENSORFLOW)]
-    return len(files), len(with_tf)
+    seconds = sum(float(pd.read_csv(p, sep="\t")["s"].iloc[-1]) for p in paths)
+    return len(files), len(with_tf), seconds
 
 
 def main() -> None:
@@ -75,13 +78,15 @@ def main() -> None:
     print(f"## Import cost of a fresh job (best of {args.rounds}, interleaved)\n")
     print(table.to_markdown(index=False, floatfmt=".2f"))
     if args.benchmarks:
-        jobs, tf_jobs = tensorflow_jobs(args.benchmarks)
+        jobs, tf_jobs, seconds = tensorflow_jobs(args.benchmarks)
         wall = table.set_index("import")["wall_s"]
         base, tf = wall["+ mlflow and its SQL store"], wall["+ keras (tensorflow)"]
         total = (jobs - tf_jobs) * base + tf_jobs * tf
         print(f"\n{jobs} jobs with a benchmark file, {tf_jobs} of them import TensorFlow: "
               f"starting them costs {total:.0f} job seconds, {total / 2:.0f} s of wall time on "
-              f"2 cores ({jobs - tf_jobs} x {base:.2f} s + {tf_jobs} x {tf:.2f} s).")
+              f"2 cores ({jobs - tf_jobs} x {base:.2f} s + {tf_jobs} x {tf:.2f} s); the jobs' "
+              f"summed wall time is {seconds:.0f} s, so start-up is {100 * total / seconds:.0f} % "
+              f"of it and compute {100 - 100 * total / seconds:.0f} %.")
 
 
 if __name__ == "__main__":
