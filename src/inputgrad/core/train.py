@@ -252,10 +252,9 @@ def input_example(x, rows: int = 5) -> np.ndarray:
 def save_outputs(model: keras.Model, result: dict, outputs: dict) -> None:
     import pandas as pd
 
-    from ..infra.io import atomic_path, write_csv, write_json
+    from ..infra.io import save_keras, write_csv, write_json
 
-    with atomic_path(outputs["model"]) as tmp:  # the temp name keeps the .keras suffix
-        model.save(tmp)
+    save_keras(outputs["model"], model)
     metrics = {k: v for k, v in result["metrics"].items() if k != "train_seconds"}
     write_json(outputs["metrics"], metrics)
     history = pd.DataFrame(result["history"])

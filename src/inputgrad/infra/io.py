@@ -90,6 +90,38 @@ def save_figure(fig, *paths, **savefig_kw) -> None:
             fig.savefig(tmp, format=fmt, **extra, **savefig_kw)
 
 
+def save_keras(path, model) -> None:
+    """A Keras model as a .keras file with the same bytes for the same weights. Keras stamps
+    metadata.json with the time of saving, names shared objects in config.json by their id()
+    and dates the zip members; the time is fixed, the ids renumbered in the order they first
+    appear, and the members dated 1980-01-01, so reruns are byte-identical like every other
+    result file."""
+    import io
+    import re
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        saved = Path(folder) / "model.keras"
+        model.save(saved)
+        raw = zipfile.ZipFile(io.BytesIO(saved.read_bytes()))
+    members = {}
+    for info in raw.infolist():
+        data = raw.read(info)
+        if info.filename == "metadata.json":
+            meta = json.loads(data)
+            meta["date_saved"] = "1980-01-01@00:00:00"
+            data = json.dumps(meta).encode()
+        elif info.filename == "config.json":
+            ids: dict[str, int] = {}
+            data = re.sub(rb'"shared_object_id": (\d+)', lambda m: b'"shared_object_id": %d'
+                          % ids.setdefault(m.group(1), len(ids)), data)
+        members[info.filename] = (data, info.compress_type)
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as out:
+        for name, (data, compress) in members.items():
+            member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            out.writestr(member, data, compress_type=compress)
+
+
 def save_skops(path, model) -> None:
     """A scikit-learn model as a skops file with the same bytes for the same model. skops
     names each array member after its object's id() and stamps it with the time of saving; the

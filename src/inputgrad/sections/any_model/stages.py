@@ -41,13 +41,13 @@ def save_models(outputs, out) -> None:
     """Each fitted model to its output (the scikit-learn ones as skops files, the MLP as a
     .keras file in the target's units) and the prepared split (train and test arrays), which
     tracking logs as the models' datasets."""
-    from inputgrad.infra.io import atomic_path, save_skops
+    from inputgrad.infra.io import save_keras, save_skops
 
     split = out["split"]
     for name, model in out["fitted"].items():
         if compute.FLAVOR[name] == "keras":
-            with atomic_path(outputs[name]) as tmp:
-                compute.saved_mlp(model, split["x_train"], split["y_train"]).save(tmp)
+            save_keras(outputs[name], compute.saved_mlp(model, split["x_train"],
+                                                          split["y_train"]))
         else:
             save_skops(outputs[name], model)
     save_npz(outputs["split"], split)
