@@ -97,7 +97,6 @@ def save_keras(path, model) -> None:
     appear, and the members dated 1980-01-01, so reruns are byte-identical like every other
     result file."""
     import io
-    import re
     import zipfile
 
     with tempfile.TemporaryDirectory() as folder:
@@ -112,14 +111,20 @@ def save_keras(path, model) -> None:
             meta["date_saved"] = "1980-01-01@00:00:00"
             data = json.dumps(meta).encode()
         elif info.filename == "config.json":
-            ids: dict[str, int] = {}
-            data = re.sub(rb'"shared_object_id": (\d+)', lambda m: b'"shared_object_id": %d'
-                          % ids.setdefault(m.group(1), len(ids)), data)
+            data = _renumbered(rb'"shared_object_id": (\d+)', b'"shared_object_id": %d', data)
         members[info.filename] = (data, info.compress_type)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as out:
         for name, (data, compress) in members.items():
             member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             out.writestr(member, data, compress_type=compress)
+
+
+def _renumbered(pattern: bytes, template: bytes, data: bytes) -> bytes:
+    """Each distinct number the pattern captures replaced by its order of first appearance."""
+    import re
+
+    ids: dict[bytes, int] = {}
+    return re.sub(pattern, lambda m: template % ids.setdefault(m.group(1), len(ids)), data)
 
 
 def save_skops(path, model) -> None:
