@@ -10,7 +10,8 @@ the rule whose name is the longest prefix of its path (`train_mnist_mnist_mlp_se
 `attribution_deletion/seed0.tsv`), its seed read from `seed<N>` in the path. Prints one row
 per rule: jobs, the sum and the max over its jobs (seeds, models) of wall seconds, max RSS.
 With --no-run it only summarises the benchmark files already there.
-The issue's target: the default run (3 seeds) takes at most 600 s of wall time on 2 cores.
+The targets (issue 24): the whole default run (3 seeds) within 20 minutes (1200 s) of wall time
+on 2 cores, aim 15; the paper's part (`mnist imdb_cnn imdb_bow`) within 10.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 
 UPSTREAM = {"download", "prepare_mnist", "prepare_imdb", "mlflow_experiment", "all"}
 BENCH_DIR = Path("results/benchmarks")
+TARGET_S = 1200  # the whole default run; the paper's part alone has 600
 
 
 def rules(snakemake: str) -> list[str]:
@@ -90,9 +92,9 @@ def main() -> int:
     print(per_rule(table).to_markdown(index=False, floatfmt=".1f"))
     print(f"\njobs: {len(table)}; sum of job wall times: {table['wall_s'].sum():.0f} s")
     if not args.no_run:
-        verdict = "within" if total <= 600 else "over"
+        verdict = "within" if total <= TARGET_S else "over"
         print(f"workflow wall time (from prepared data, --cores {args.cores}): {total:.0f} s "
-              f"({verdict} the 600 s target)")
+              f"({verdict} the whole run's {TARGET_S} s target)")
     return 0
 
 
