@@ -113,6 +113,13 @@ def save_keras(path, model) -> None:
         elif info.filename == "config.json":
             data = _renumbered(rb'"shared_object_id": (\d+)', b'"shared_object_id": %d', data)
         members[info.filename] = (data, info.compress_type)
+    _write_zip(path, members)
+
+
+def _write_zip(path, members: dict[str, tuple[bytes, int]]) -> None:
+    """A zip of {name: (bytes, compression)}, in that order, every member dated 1980-01-01."""
+    import zipfile
+
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as out:
         for name, (data, compress) in members.items():
             member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
@@ -140,23 +147,18 @@ def save_skops(path, model) -> None:
 
     raw = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
     schema = raw.read("schema.json").decode()
-    new, ids = {}, {}
+    new = {}
     for name in re.findall(r'"([^"/]+\.npy)"', schema):
         new.setdefault(name, f"{len(new):06d}.npy")
     schema = re.sub(r'"([^"/]+\.npy)"', lambda m: f'"{new[m.group(1)]}"', schema)
     # "__id__" (which nodes are one shared object) is an id() too
-    schema = re.sub(r'"__id__": (\d+)',
-                    lambda m: f'"__id__": {ids.setdefault(m.group(1), len(ids))}', schema)
-    members = {"schema.json": schema.encode()}
+    members = {"schema.json": _renumbered(rb'"__id__": (\d+)', b'"__id__": %d', schema.encode())}
     for info in raw.infolist():
         if info.filename in new:
             members[new[info.filename]] = _npy_without_padding(raw.read(info))
         elif info.filename != "schema.json":
             members[info.filename] = raw.read(info)
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
-        for name in sorted(members):
-            member = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            out.writestr(member, members[name], compress_type=zipfile.ZIP_DEFLATED)
+    _write_zip(path, {name: (members[name], zipfile.ZIP_DEFLATED) for name in sorted(members)})
 
 
 def _npy_without_padding(data: bytes) -> bytes:
