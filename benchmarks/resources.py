@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "workflow" / "rules"
 DECLARED = ROOT / "config" / "resources.yaml"
 KEYS = ("mem_mb", "runtime")
+DEFAULT = "default"  # the entry of a rule not listed (not measured yet), kept by --write
 HEADROOM = {
     "mem_factor": 1.5,
     # the two Snakemake processes around every job on a SLURM node, measured by `sacct` in the
@@ -130,7 +131,7 @@ def summary(measured: pd.DataFrame, found: dict, declared: dict) -> pd.DataFrame
         if len(mine):
             row.update(s=mine.s.max(), max_rss=mine.max_rss.max(), cores=mine.cores.max())
             row.update({f"derived_{k}": v for k, v in derive(row["s"], row["max_rss"]).items()})
-        decl = declared.get(rule) or {}
+        decl = declared.get(rule) or declared.get(DEFAULT) or {}
         row.update({f"declared_{k}": decl.get(k) for k in KEYS})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -184,6 +185,9 @@ def write(table: pd.DataFrame, folders: list[Path]) -> None:
                 if (m := re.match(r"(\w+):\s*\{.*\}\s*(#.*)$", line))}
     declared = load_declared()
     lines = [*head, "# measured from: " + ", ".join(str(f) for f in folders)]
+    if DEFAULT in declared:
+        body = ", ".join(f"{k}: {declared[DEFAULT][k]}" for k in KEYS)
+        lines.append(f"{DEFAULT}: {{{body}}}  {comments.get(DEFAULT, '')}".rstrip())
     for _, r in table.iterrows():
         if r["files"]:
             values = {k: int(r[f"derived_{k}"]) for k in KEYS}
@@ -192,8 +196,8 @@ def write(table: pd.DataFrame, folders: list[Path]) -> None:
         elif r["rule"] in declared:
             values = {k: declared[r["rule"]][k] for k in KEYS}
             comment = comments.get(r["rule"], "# not measured")
-        else:
-            raise SystemExit(f"rule {r['rule']}: no measurement and no entry in {DECLARED}")
+        else:  # a new rule, not measured yet: it keeps the default entry
+            continue
         body = ", ".join(f"{k}: {v}" for k, v in values.items())
         lines.append(f"{r['rule']}: {{{body}}}  {comment}")
     DECLARED.write_text("\n".join(lines) + "\n")
@@ -213,7 +217,7 @@ def main(argv=None) -> int:
         write(table, args.folders)
         table = summary(measurements(args.folders, found), found, load_declared())
     print(markdown(table))
-    extra = sorted(set(load_declared()) - set(found))
+    extra = sorted(set(load_declared()) - set(found) - {DEFAULT})
     if extra:
         print(f"\n{DECLARED.name} names rules that do not exist: {', '.join(extra)}")
     return 0

@@ -87,15 +87,21 @@ def test_compose_shared_and_smoke(tmp_path):
         compose(tmp_path, "toy", "tiny")
 
 
-def test_a_rule_without_declared_resources_stops_the_dry_run_naming_it(tmp_path):
-    """config/resources.yaml is the one home of memory and time per rule: a rule missing there
-    stops Snakemake before any job, naming the file and the rule."""
+def test_a_rule_without_declared_resources_gets_the_default_or_stops_naming_it(tmp_path):
+    """config/resources.yaml is the one home of memory and time per rule: a rule missing
+    there (a new section's) gets its `default` entry; without that entry too, Snakemake stops
+    before any job, naming the file and the rule."""
     from workflow_utils import copy_repo, snakemake
 
     repo = copy_repo(tmp_path / "repo")
     resources = repo / "config" / "resources.yaml"
-    kept = [line for line in resources.read_text().splitlines()
-            if not line.startswith("paper_report:")]
+    lines = resources.read_text().splitlines()
+    resources.write_text("\n".join(x for x in lines if not x.startswith("paper_report:")) + "\n")
+    code, out = snakemake(tmp_path / "work", "-n", "--cores", "1", "paper_report",
+                          snakefile=repo / "Snakefile", check=False)
+    assert code == 0, out
+    assert "paper_report" in out
+    kept = [x for x in lines if not x.startswith(("paper_report:", "default:"))]
     resources.write_text("\n".join(kept) + "\n")
     code, out = snakemake(tmp_path / "work", "-n", "--cores", "1", snakefile=repo / "Snakefile",
                           check=False)

@@ -15,6 +15,7 @@ from inputgrad.sections.report.claims import (
     claims_table,
     declared_files,
     load_claims,
+    section_claims_files,
     verdict,
 )
 from inputgrad.sections.report.stages import paper_report
@@ -230,8 +231,15 @@ def test_bad_claims_are_named(tmp_path):
         declared_files(doc, list(files(root, doc, [0, 1]).values()), [0, 1, 2])
 
 
+def project_claims() -> dict:
+    """The paper's claims file merged with the claims files of config.yaml's sections."""
+    root = Path(__file__).resolve().parents[1]
+    sections = yaml.safe_load((root / "config" / "config.yaml").read_text())["sections"]
+    return load_claims(root / "config" / "paper_claims.yaml", section_claims_files(root, sections))
+
+
 def test_the_project_claims_file_reads_every_seed():
-    doc = load_claims("config/paper_claims.yaml")
+    doc = project_claims()
     names = claim_files(doc, [0, 1, 2])
     assert "tables/seed2/table2_words.csv" in names and "data/imdb.json" in names
     assert not any("{seed}" in n for n in names)
@@ -374,7 +382,7 @@ def test_number_format_for_reading():
 def test_summary_of_the_real_claims_file_covers_every_seed_claim():
     """Every claim judged on seeds appears in the report's summary; the rest are setup values
     (data counts, settings), which have their own table."""
-    doc = load_claims(Path(__file__).resolve().parents[1] / "config" / "paper_claims.yaml")
+    doc = project_claims()
     listed = {c for finding in doc["summary"] for c in finding["claims"]}
     judged = {c["id"] for c in doc["claims"] if c["over_seeds"] != "none"}
     assert judged <= listed, judged - listed

@@ -3,6 +3,7 @@ import json
 import numpy as np
 
 from inputgrad.data.smoke import make_mirror
+from inputgrad.sections.report.claims import load_claims, section_claims_files
 from workflow_utils import ROOT, SMOKE_CONFIG, snakemake
 
 
@@ -94,7 +95,9 @@ def test_smoke_run_concluded_every_section_and_judged_every_claim(smoke_run):
         table = pd.read_csv(work / f"results/tables/{name}.csv")
         found = pd.to_numeric(table["seed"], errors="coerce").dropna().astype(int)
         assert set(seeds) <= set(found), name
-    claims = yaml.safe_load((ROOT / "config/paper_claims.yaml").read_text())["claims"]
+    sections = yaml.safe_load((work / "config/config.yaml").read_text())["sections"]
+    claims = load_claims(ROOT / "config/paper_claims.yaml",
+                         section_claims_files(ROOT, sections))["claims"]
     report = pd.read_csv(work / "results/tables/paper_report.csv").set_index("id")
     assert set(report.index) == {c["id"] for c in claims}
     verdicts = report["verdict"]

@@ -14,6 +14,7 @@ from inputgrad.infra.hyperparameters import validate_hyperparameters
 from inputgrad.infra.paths import EXPERIMENT_ID, RESULTS
 from inputgrad.infra.tracking import check_executor, check_location, check_portable
 from inputgrad.sections.any_model.compute import FLAVOR as REGRESSION_FLAVOR
+from inputgrad.sections.report.claims import section_claims_files
 
 sigterm.patch()  # Snakemake 9.27.1 can deadlock on SIGTERM (infra/sigterm.py says why)
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
@@ -43,6 +44,9 @@ for _section in SECTIONS:
         raise ConfigError(
             f"config key 'sections': {_section!r} has no rule file workflow/rules/{_section}.smk"
         )
+# a section's own claims, summary rows and report section (beyond the paper's claims file),
+# merged after it in section order: config/claims/<section>.yaml, where it has one
+SECTION_CLAIMS = [os.path.relpath(f) for f in section_claims_files(ROOT, SECTIONS)]
 # what each section registered: its aggregate target, and its inputs of the report
 REGISTERED = {"targets": {}, "tables": [], "seed_tables": [], "figures": []}
 
@@ -71,8 +75,15 @@ EXPERIMENTS = sorted(p.stem for p in (Path(HYDRA_DIR) / "experiment").glob("*.ya
 CFG = {name: hyper(name) for name in EXPERIMENTS}
 SHARED = hyper()
 # Before any job: every experiment's hyperparameters and the tracking location.
+# the shared vocabulary, and each section's own schema (workflow/schemas/sections/): every
+# experiment file is checked, whether its section runs or not
+SECTION_SCHEMAS = sorted((ROOT / "workflow" / "schemas" / "sections").glob("*.schema.yaml"))
 validate_hyperparameters(
-    CFG, workflow.source_path("../schemas/hyperparameters.schema.yaml"), HYDRA_DIR, ROOT
+    CFG,
+    workflow.source_path("../schemas/hyperparameters.schema.yaml"),
+    HYDRA_DIR,
+    ROOT,
+    sections=SECTION_SCHEMAS,
 )
 check_location(TRACKING["uri"])
 check_portable(TRACKING["uri"])
@@ -90,9 +101,10 @@ RESOURCES = yaml.safe_load(RESOURCES_FILE.read_text()) or {}
 
 def resources_of(rule, threads=1):
     """A rule's resources: mem_mb and runtime (minutes) from config/resources.yaml, the one
-    place these numbers live (measured by benchmarks/resources.py), and cpus_per_task, the
+    place these numbers live (measured by benchmarks/resources.py; a rule not listed there,
+    such as a new section's, gets its `default` entry), and cpus_per_task, the
     TensorFlow threads its job runs (infra.stage: 1, or the rule's pinned `tf_threads`)."""
-    declared = RESOURCES.get(rule) or {}
+    declared = RESOURCES.get(rule) or RESOURCES.get("default") or {}  # default: not measured yet
     missing = [k for k in ("mem_mb", "runtime") if k not in declared]
     if missing:
         raise ConfigError(f"{RESOURCES_FILE}: rule {rule} lacks {', '.join(missing)}")

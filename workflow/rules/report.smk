@@ -5,11 +5,12 @@ from inputgrad.sections.report.claims import claim_files, load_claims
 rule paper_report:
     input:
         claims=CLAIMS,
+        section_claims=SECTION_CLAIMS,  # config/claims/<section>.yaml, in section order
         experiment=EXPERIMENT_ID,  # the report goes into the evaluation run of this experiment
         # what made each model (the paper seed's), as its training rule saved it
         configs=[results(f"models/{m}/seed{PAPER_SEED}/config.yaml") for m in MODELS],
         # every claim's result file on every seed (`{seed}` expanded over SEEDS)
-        results=[results(f) for f in claim_files(load_claims(CLAIMS), SEEDS)],
+        results=[results(f) for f in claim_files(load_claims(CLAIMS, SECTION_CLAIMS), SEEDS)],
         # what the sections registered (register_section): the paper seed's tables, shown
         # next to the paper's rows, the across-seed tables and the figures
         tables=REGISTERED["tables"],

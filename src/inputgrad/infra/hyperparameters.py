@@ -44,20 +44,41 @@ def _message(error: jsonschema.ValidationError) -> tuple[list[str], str]:
     return path, f"{error.instance!r} is not valid: {error.message}"
 
 
-def validate_hyperparameters(configs: dict[str, dict], schema_path, hydra_dir,
-                             root=None) -> None:
-    """Raise ConfigError listing every problem in the composed configs, by file and key."""
+def _shown(path: Path, root) -> Path:
+    return path.relative_to(root) if root is not None and path.is_relative_to(root) else path
+
+
+def merged_schema(schema_path, sections=()) -> dict:
+    """The shared schema (its $defs) with each section's schema file merged in: their
+    top-level `properties` (experiment names) and `$defs`, each name defined once."""
     schema = yaml.safe_load(Path(schema_path).read_text())
+    for path in sections:
+        part = yaml.safe_load(Path(path).read_text()) or {}
+        for key in ("$defs", "properties"):
+            for name, value in (part.get(key) or {}).items():
+                if name in schema.setdefault(key, {}):
+                    raise ConfigError(f"{path}: {key} {name!r} is already defined")
+                schema[key][name] = value
+    return schema
+
+
+def validate_hyperparameters(configs: dict[str, dict], schema_path, hydra_dir,
+                             root=None, sections=()) -> None:
+    """Raise ConfigError listing every problem in the composed configs, by file and key:
+    checked against the shared schema merged with the sections' (merged_schema); an
+    experiment that no schema describes is a problem too."""
+    schema = merged_schema(schema_path, sections)
     validator = jsonschema.Draft202012Validator(schema)
-    lines = []
+    described = schema.get("properties", {})
+    lines = [f"{_shown(group_files(hydra_dir, e)['_experiment'], root)}: experiment {e!r} has "
+             f"no schema (a top-level property of workflow/schemas/sections/<section>.schema.yaml)"
+             for e in configs if e not in described]
     for experiment, cfg in configs.items():
         files = group_files(hydra_dir, experiment)
         errors = sorted(validator.iter_errors({experiment: cfg}), key=lambda e: list(e.path))
         for err in errors:
             path, text = _message(err)
-            source = files.get(path[0] if path else "", files["_experiment"])
-            if root is not None and source.is_relative_to(root):
-                source = source.relative_to(root)
+            source = _shown(files.get(path[0] if path else "", files["_experiment"]), root)
             key = ".".join(path) or "<top level>"
             lines.append(f"{source}: {text} (experiment {experiment}, key {key})")
     if lines:

@@ -1,5 +1,5 @@
-"""The paper's claims (config/paper_claims.yaml), each resolved against the tidy outputs of
-every seed and given a verdict.
+"""The paper's claims (config/paper_claims.yaml) and the sections' (config/claims/), each
+resolved against the tidy outputs of every seed and given a verdict.
 
 A claim points at our number with `ours`: {file, key} for a JSON file (dotted key),
 {file, where: {column: value}, column, agg} for the matching rows of a CSV table (agg: first,
@@ -41,9 +41,25 @@ class ClaimError(InputgradError, ValueError):
     """A claim in the claims file is malformed or points at nothing; the message names it."""
 
 
-def load_claims(path) -> dict:
-    """Read and check the claims file; every claim gets its `over_seeds` (default each)."""
+SECTION_KEYS = ("summary", "claims", "report")
+
+
+def section_claims_files(root, sections) -> list[Path]:
+    """The claims files of these sections, in their order: config/claims/<section>.yaml
+    under the repository `root`, where a section has one."""
+    files = [Path(root) / "config" / "claims" / f"{s}.yaml" for s in sections]
+    return [f for f in files if f.exists()]
+
+
+def load_claims(path, sections=()) -> dict:
+    """Read and check the claims file (the paper's) and, after it in the given order, the
+    claims files of the sections (config/claims/<section>.yaml: their `summary` rows, `claims`
+    and `report` section, which joins `beyond_the_paper`); every claim gets its `over_seeds`
+    (default each). A claim id may appear once in all of them."""
     doc = yaml.safe_load(Path(path).read_text())
+    # Snakemake hands a one-file list input over as that file's path
+    for section_path in [sections] if isinstance(sections, str | Path) else sections:
+        _merge_section(doc, section_path)
     for i, claim in enumerate(doc.get("claims", [])):
         name = claim.get("id", f"#{i}")
         for key in REQUIRED:
@@ -60,6 +76,23 @@ def load_claims(path) -> dict:
                              + ("no" if over == "none" else "a") + " file path with {seed}")
     _check_sections(doc, path)
     return doc
+
+
+def _merge_section(doc: dict, path) -> None:
+    """Append one section's claims file to the paper's claims `doc`."""
+    part = yaml.safe_load(Path(path).read_text()) or {}
+    unknown = sorted(set(part) - set(SECTION_KEYS))
+    if unknown:
+        raise ClaimError(f"{path}: unknown key {unknown[0]!r} (a section's claims file holds "
+                         f"{', '.join(SECTION_KEYS)})")
+    ids = {claim.get("id") for claim in doc.get("claims", [])}
+    for claim in part.get("claims", []):
+        if claim.get("id") in ids:
+            raise ClaimError(f"{path}: claim {claim.get('id')!r} is already defined")
+    doc.setdefault("summary", []).extend(part.get("summary", []))
+    doc.setdefault("claims", []).extend(part.get("claims", []))
+    if "report" in part:
+        doc.setdefault("beyond_the_paper", []).append(part["report"])
 
 
 def _check_sections(doc: dict, path) -> None:

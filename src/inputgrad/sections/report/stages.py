@@ -20,13 +20,14 @@ PACKAGES = ("pandas", "snakemake", "hydra-core", "mlflow", "matplotlib", "seabor
 
 def paper_report(inputs, outputs, params):
     """Rule paper_report: judge every claim on every seed, write the claims table and the
-    HTML/Markdown report. Inputs: claims (the claims file), results (the files the claims
+    HTML/Markdown report. Inputs: claims (the paper's claims file), section_claims (the
+    sections' claims files, in section order), results (the files the claims
     read, every seed's), tables (the paper seed's tables, shown next to the paper's rows),
     seed_tables (cross-seed tables as Markdown), figures (PNG), configs (each model's
     config.yaml, saved beside it by its training); params: cfg = {"seeds": the seeds}."""
     seeds = list(params["cfg"]["seeds"])
     cfg = {"seeds": seeds, **model_configs(inputs["configs"])}
-    doc = load_claims(inputs["claims"])
+    doc = load_claims(inputs["claims"], inputs.get("section_claims", ()))
     claims = claims_table(doc, declared_files(doc, inputs["results"], seeds), cfg, seeds)
     parts = Parts(
         tables={Path(p).stem: pd.read_csv(p) for p in inputs["tables"]},
