@@ -13,6 +13,9 @@ Target: IG(m) <= 1.2 x m gradient passes.
 Part 3: occlusion, the CNN's fast path (`core.cnn_fast.occlusion_logits`, only the windows a
 word touches) against the naive one (one forward pass per word), and their largest difference.
 Target: fast <= 0.2 x naive, scores equal within 1e-6.
+Part 4: LIME with the CNN's shared-prefix forward (`core.cnn_fast.shared_prefix_logits`: the
+windows inside a review's padding once per batch of its neighbourhood) against LIME with the
+plain forward, and their largest difference.
 Every function is run once to compile, then all are timed in turn for `--repeat` rounds; the
 best round is shown, ratios are medians of per-round ratios.
 """
@@ -108,6 +111,36 @@ def main(argv=None) -> None:
           f"(target <= 1.2)")
 
     occlusion(model, ids, words, bs, args.repeat)
+    lime(model, ids, words, bs, args.repeat, options["lime"])
+
+
+def lime(model, ids, words, bs, repeat, options) -> None:
+    """Part 4: LIME, shared-prefix vs plain forward, side by side."""
+    import numpy as np
+
+    from inputgrad.core.methods import attribute
+    from inputgrad.core.models import model_fn
+    from inputgrad.sections.text_faithfulness import compute
+
+    f = model_fn(model)
+    direction = compute.direction_of(compute.predicted_classes(compute.logits_of(f, ids, bs)))
+    out = {}
+
+    def run(name, given):
+        def call():
+            out[name] = attribute("lime", f, ids, target=0, batch_size=bs, features=words,
+                                  fill=2, direction=direction, model=given, **options)
+        return call
+
+    times = interleaved({"shared": run("shared", model), "plain": run("plain", None)}, repeat)
+    ratios = [np.median([a[k] / b[k] for a, b in zip(times["shared"], times["plain"],
+                                                       strict=True)]) for k in (0, 1)]
+    diff = np.nanmax(np.abs(np.where(words, out["shared"] - out["plain"], np.nan)))
+    pad = 1 - words.sum(axis=1).mean() / ids.shape[1]
+    print(f"\nLIME, {len(ids)} reviews ({pad:.0%} of the columns padding): shared prefix "
+          f"{min(w for w, _ in times['shared']):.2f} s wall, plain "
+          f"{min(w for w, _ in times['plain']):.2f} s wall; ratio {ratios[0]:.3f} wall, "
+          f"{ratios[1]:.3f} CPU; max |shared - plain| = {diff:.3g}")
 
 
 def occlusion(model, ids, words, bs, repeat) -> None:

@@ -155,3 +155,48 @@ def test_fast_occlusion_on_the_hand_cnn_by_hand():
     np.testing.assert_allclose(fast[0], 5.7, rtol=1e-6)
     for row, got in zip(ids, fast, strict=True):
         np.testing.assert_allclose(got, hand_occlusion(row, 1), rtol=1e-6)
+
+
+def neighbourhood(ids, row, samples=40, seed=0):
+    """LIME-like rows of one review: its words kept or set to the OOV id 2 at random."""
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(ids[row:row + 1], samples, axis=0)
+    words = np.flatnonzero(ids[row] >= 3)
+    drop = rng.random((samples, len(words))) < 0.5
+    rows[:, words] = np.where(drop, 2, rows[:, words])
+    return rows
+
+
+@pytest.mark.parametrize("model_seed", [(0, False), (1, True)])
+def test_shared_prefix_logits_equal_the_model(model_seed):
+    """The windows inside the columns every row shares are computed once: same logits as the
+    model, for a review with padding (shared prefix 11 columns), without padding (prefix
+    shorter than the kernel: the plain path), identical rows and a single row."""
+    seed, relu_in_conv = model_seed
+    model = random_cnn(seed, relu_in_conv)
+    parts = cnn_fast.conv_maxpool(model)
+    ids = random_ids(seed)
+    for rows in (neighbourhood(ids, 0), neighbourhood(ids, 8), np.repeat(ids[:1], 5, axis=0),
+                 ids[2:3], ids):
+        plain = np.asarray(model(rows, training=False))
+        fast = cnn_fast.shared_prefix_logits(parts, rows)
+        assert fast.shape == plain.shape
+        np.testing.assert_allclose(fast, plain, rtol=1e-6, atol=1e-7)
+
+
+def test_lime_takes_the_shared_prefix_path_with_the_same_weights():
+    """LIME on the CNN with its model given (the fast forward) and without (the plain one)."""
+    model = random_cnn(1, True)
+    ids = random_ids(1)[:5]
+    words = ids >= 3
+    options = {"samples": 60, "seed": 0}
+    fast = text.word_scores("lime", model, ids, words, batch_size=16, oov_char=2, **options)
+    logits = text.logits_of(model_fn(model), ids)
+    direction = text.direction_of(text.predicted_classes(logits))
+    from inputgrad.core.methods import attribute
+
+    plain = attribute("lime", model_fn(model), ids, target=0, batch_size=16, features=words,
+                      fill=2, direction=direction, **options)
+    np.testing.assert_array_equal(np.isnan(fast), np.isnan(np.where(words, plain, np.nan)))
+    np.testing.assert_allclose(fast, np.where(words, plain, np.nan), rtol=1e-5, atol=1e-7)
+    assert np.nanmax(np.abs(plain)) > 1e-4

@@ -217,3 +217,36 @@ def _occluded_chunk(parts, ids, review, col, fill, batch_size) -> np.ndarray:
         m = np.maximum(np.maximum(low[part], high[part]), changed)
         logits[part] = tail(tf.constant(m)).numpy()
     return logits
+
+
+@lru_cache(maxsize=16)
+def _prefix_fn(parts: ConvMaxPool):
+    @tf.function(reduce_retracing=True)
+    def fn(head, rest):
+        m_head = tf.reduce_max(parts.conv(parts.embedding(head)), axis=1)  # (1, filters)
+        m_rest = tf.reduce_max(parts.conv(parts.embedding(rest)), axis=1)  # (b, filters)
+        return _tail(parts, tf.maximum(m_head, m_rest))
+
+    return fn
+
+
+def shared_prefix_logits(parts: ConvMaxPool, ids) -> np.ndarray:
+    """(b, 1) logits of token-id rows, computing the windows inside the columns that every
+    row shares at its start once (LIME's neighbourhood of one review: its padding and start
+    mark). Windows 0 ... p - K lie inside a shared prefix of p columns; their maximum is the
+    same for every row and enters the max pool beside the rest's. Same function: the max
+    pool over all windows, each window the model's own Conv1D on the same K words (float32
+    sums in the layer's order)."""
+    ids = np.asarray(ids, np.int32)
+    k, length = parts.kernel_size, ids.shape[1]
+    differs = np.flatnonzero((ids != ids[:1]).any(axis=0))
+    shared = int(differs[0]) if len(differs) else length
+    if shared < k or shared >= length:  # no window to share, or no row differs
+        return _plain_logits(parts, ids)
+    fn = _prefix_fn(parts)
+    return fn(tf.constant(ids[:1, :shared]), tf.constant(ids[:, shared - k + 1:])).numpy()
+
+
+def _plain_logits(parts: ConvMaxPool, ids) -> np.ndarray:
+    m = tf.reduce_max(_conv_fn(parts)(tf.constant(ids)), axis=1)
+    return _tail_fn(parts)(m).numpy()[:, None]

@@ -348,12 +348,18 @@ def lime(f, x, classes, output, batch_size, features=None, fill=0, direction=Non
          seed: int = 0):
     """LIME weights per feature (`lime_scores`), a removed feature set to `fill`; each local
     fit's R² goes to `diagnostics["lime_r2"]` if a dict is given."""
+    from . import cnn_fast
+
     features, direction = _features(x, features), _direction(x, direction)
+    # a review's neighbourhood shares its padding: the imdb_cnn shape computes those windows
+    # once per batch (`cnn_fast.shared_prefix_logits`, the same function)
+    parts = cnn_fast.conv_maxpool(model) if model is not None and x.dtype.kind == "i" else None
+    predict = f if parts is None else (lambda rows: cnn_fast.shared_prefix_logits(parts, rows))
 
     def perturbed(i, cols, masks):
         rows = np.repeat(x[i:i + 1], len(masks), axis=0)
         rows[:, cols] = np.where(masks == 1, x[i, cols], fill)
-        return class_probability(f, rows, direction[i], batch_size)
+        return class_probability(predict, rows, direction[i], batch_size)
 
     scores, info = lime_scores(features, perturbed, samples, kernel_width, seed)
     if diagnostics is not None:
