@@ -2,6 +2,8 @@
 differences), the first-order term explains all of a linear model, a tree's estimate depends
 on the step, and a class-model image of a linear model is its closed form w_c / 2λ."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,29 @@ def test_the_saved_mlp_predicts_as_the_regression_function():
     want = np.asarray(f(x_te.astype(np.float32)))
     got = saved.predict(x_te.astype(np.float32), verbose=0)
     assert np.max(np.abs(got - want)) <= 1e-4 * np.max(np.abs(want))
+
+
+def test_the_logged_scikit_learn_models_carry_their_pins(smoke_run):
+    """Each regression model logged by the smoke run names scikit-learn and skops at the
+    installed versions in its requirements (given, not inferred by MLflow's subprocess that
+    loads the model: about 4.5 s per model, under the store's lock)."""
+    from importlib.metadata import version
+
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from inputgrad.infra.tracking import using_uri
+
+    uri = f"sqlite:///{smoke_run['work'] / 'results/mlflow/mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("inputgrad")
+    models = client.search_logged_models([experiment.experiment_id],
+                                         "name = 'diabetes-gradient_boosting'")
+    assert len(models) == 3  # one per seed
+    pins = {f"scikit-learn=={version('scikit-learn')}", f"skops=={version('skops')}"}
+    with using_uri(uri):
+        for model in models:
+            path = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{model.artifact_location}/requirements.txt")
+            lines = {x.strip() for x in Path(path).read_text().splitlines() if x.strip()}
+            assert lines == pins | {f"mlflow=={version('mlflow')}"}, lines

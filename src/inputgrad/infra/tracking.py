@@ -411,6 +411,14 @@ def _keras_requirements() -> list[str]:
     return pins
 
 
+def _sklearn_requirements() -> list[str]:
+    """The pins of a scikit-learn Model saved with skops, given explicitly for the reason of
+    `_keras_requirements`."""
+    from importlib.metadata import version
+
+    return [f"{dist}=={version(dist)}" for dist in ("scikit-learn", "skops")]
+
+
 def read_id(path) -> str:
     return Path(path).read_text().strip()
 
@@ -490,7 +498,8 @@ def _log_stage_model(tracker: Tracker, run_id: str, declared: dict, outputs, met
         model = sio.load(path, trusted=trusted)
         example = split["x_test"][:5]
         flavor, kwargs = mlflow.sklearn, {"sk_model": model, "serialization_format": "skops",
-                                          "skops_trusted_types": trusted}
+                                          "skops_trusted_types": trusted,
+                                          "pip_requirements": _sklearn_requirements()}
         predicted = model.predict(example)
     data = {c: mlflow.data.from_numpy(split[f"x_{c}"], targets=split[f"y_{c}"],
                                       name=f"{declared['dataset']}-{c}",
