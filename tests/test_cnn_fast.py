@@ -200,3 +200,44 @@ def test_lime_takes_the_shared_prefix_path_with_the_same_weights():
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(np.where(words, plain, np.nan)))
     np.testing.assert_allclose(fast, np.where(words, plain, np.nan), rtol=1e-5, atol=1e-7)
     assert np.nanmax(np.abs(plain)) > 1e-4
+
+
+@pytest.mark.parametrize("relu_in_conv", [False, True])
+def test_batches_of_padded_reviews_skip_the_padding_windows_with_the_same_norms(relu_in_conv):
+    """Reviews sorted by their padding: a batch whose rows all start with more than K padding
+    columns skips the windows inside them. With the padding embedding made to win filter 0's
+    max pool, those windows tie and carry gradient: the norms (padding columns included)
+    equal the plain tape's, ties split alike."""
+    model = random_cnn(3, relu_in_conv)
+    embedding = model.get_layer("embedding") if not relu_in_conv else model.layers[0]
+    conv = next(lay for lay in model.layers if isinstance(lay, keras.layers.Conv1D)) \
+        if relu_in_conv else next(lay for lay in model.get_layer("head").layers
+                                  if isinstance(lay, keras.layers.Conv1D))
+    table = embedding.get_weights()[0] * 0.1  # words weak, the padding strong: it wins the
+    kernel = conv.get_weights()[0]  # max pool of the filters it points along
+    table[0] = 4.0 * kernel.sum(axis=(0, 2)) / np.linalg.norm(kernel.sum(axis=(0, 2)))
+    embedding.set_weights([table])
+    leads = [8, 10, 12, 14, 9, 11, 0, 6, 7]
+    ids = np.random.default_rng(3).integers(3, 40, size=(len(leads), 24)).astype(np.int32)
+    for row, lead in enumerate(leads):
+        ids[row, :lead] = 0
+    calls = []
+    padded = cnn_fast._padded_norms_fn(cnn_fast.conv_maxpool(model))
+
+    def counted(rest, s):
+        calls.append(int(s))
+        return padded(rest, s)
+
+    original = cnn_fast._padded_norms_fn
+    cnn_fast._padded_norms_fn = lambda parts: counted
+    try:
+        norms, logits = cnn_fast.logit_gradient_norms(cnn_fast.conv_maxpool(model), ids,
+                                                      batch_size=4)
+    finally:
+        cnn_fast._padded_norms_fn = original
+    assert calls == [10 - 3, 6 - 3]  # two padded batches (leads 14..10 and 9..6), one plain
+    padded_rows = [i for i, lead in enumerate(leads) if lead >= 6]
+    assert (norms[padded_rows, :3] > 0).all()  # gradient in the skipped windows' words
+    tape, tape_logits = compute.tape_logit_norms(model, ids, batch_size=9, chunk_size=9)
+    np.testing.assert_allclose(norms, tape, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(logits, tape_logits, rtol=1e-6)

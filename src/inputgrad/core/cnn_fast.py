@@ -137,16 +137,74 @@ def _norms_fn(parts: ConvMaxPool):
     return fn
 
 
+@lru_cache(maxsize=16)
+def _padded_norms_fn(parts: ConvMaxPool):
+    """`_norms_fn` for a batch whose first s + K columns are padding (id 0) in every row, given
+    from column s on: the s windows before it equal its first window (all padding), so they
+    are not computed; they count in the max pool's ties (s more wherever that window holds
+    the maximum) and take its share of the gradient, scattered onto the first s + K - 1
+    words."""
+    kernel = tf.transpose(parts.conv.kernel, (2, 0, 1))  # (filters, K, dim)
+    k = parts.kernel_size
+
+    @tf.function(reduce_retracing=True)
+    def fn(rest, s):
+        z = parts.conv(parts.embedding(rest))  # (b, windows from window s on, filters)
+        m = tf.reduce_max(z, axis=1)
+        with tf.GradientTape() as tape:
+            tape.watch(m)
+            logit = _tail(parts, m)[:, 0]
+        g = tape.gradient(logit, m)  # (b, filters)
+        selected = tf.equal(z, m[:, None, :])
+        if parts.relu_in_conv:
+            selected = tf.logical_and(selected, (m > 0)[:, None, :])
+        hit = tf.where(selected)
+        b, t, f = hit[:, 0], hit[:, 1], hit[:, 2]
+        n, length = tf.shape(rest, out_type=tf.int64)[0], tf.shape(rest, out_type=tf.int64)[1]
+        filters = tf.shape(g, out_type=tf.int64)[1]
+        pair = b * filters + f
+        count = tf.math.unsorted_segment_sum(tf.ones_like(pair, g.dtype), pair, n * filters)
+        padding = tf.cast(selected[:, 0, :], g.dtype)  # the padding window holds the max
+        count = count + tf.cast(s, g.dtype) * tf.reshape(padding, [-1])
+        share = tf.reshape(g, [-1]) / tf.maximum(count, 1.0)
+        contrib = tf.gather(share, pair)[:, None, None] * tf.gather(kernel, f)  # (N, K, dim)
+        word = (b * length + t)[:, None] + tf.range(k, dtype=tf.int64)[None, :]
+        grads = tf.math.unsorted_segment_sum(tf.reshape(contrib, [-1, tf.shape(kernel)[2]]),
+                                             tf.reshape(word, [-1]), n * length)
+        grads = tf.pad(tf.reshape(grads, [n, length, -1]), [[0, 0], [s, 0], [0, 0]])
+        # the s skipped windows: window u (u < s) puts share * W[j] on word u + j
+        per_window = tf.einsum("bf,fkd->bkd", tf.reshape(share, [n, filters]) * padding, kernel)
+        words = tf.range(length + tf.cast(s, tf.int64))[None, :]
+        offsets = tf.range(k, dtype=tf.int64)[:, None]
+        covers = tf.cast((words >= offsets) & (words < offsets + tf.cast(s, tf.int64)),
+                         g.dtype)  # (K, maxlen): window u = word - j is one of the s skipped
+        grads = grads + tf.einsum("kw,bkd->bwd", covers, per_window)
+        return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=-1)), logit
+
+    return fn
+
+
 def logit_gradient_norms(parts: ConvMaxPool, ids, batch_size: int = 128
                          ) -> tuple[np.ndarray, np.ndarray]:
-    """(norms (n, maxlen) float32 of d logit / d embedding per word, logits (n,) float32)."""
+    """(norms (n, maxlen) float32 of d logit / d embedding per word, logits (n,) float32).
+    Reviews go through in batches of similar padding (sorted by their leading padding
+    columns); a batch whose rows all start with more than K padding columns skips the windows
+    inside them (`_padded_norms_fn`), the others take `_norms_fn`."""
     ids = np.asarray(ids, np.int32)
-    fn = _norms_fn(parts)
+    k = parts.kernel_size
+    words = ids != 0
+    lead = np.where(words.any(axis=1), words.argmax(axis=1), ids.shape[1])
+    order = np.argsort(-lead, kind="stable")
     norms = np.empty(ids.shape, np.float32)
     logits = np.empty(len(ids), np.float32)
     for start in range(0, len(ids), batch_size):
-        rows = slice(start, min(start + batch_size, len(ids)))
-        batch_norms, batch_logits = fn(tf.constant(ids[rows]))
+        rows = order[start:start + batch_size]
+        skip = int(lead[rows].min()) - k  # windows before column `skip` are all padding
+        if 0 < skip and skip + k < ids.shape[1]:
+            batch_norms, batch_logits = _padded_norms_fn(parts)(
+                tf.constant(ids[rows, skip:]), tf.constant(skip, tf.int64))
+        else:
+            batch_norms, batch_logits = _norms_fn(parts)(tf.constant(ids[rows]))
         norms[rows], logits[rows] = batch_norms.numpy(), batch_logits.numpy()
     return norms, logits
 
