@@ -14,6 +14,15 @@ filters x K x dim numbers per review instead of windows x filters x K x dim. Sam
 same gradient; only the summation order of the float32 sums differs (last digits).
 For a Conv1D with a ReLU inside, a filter whose maximum is 0 passes no gradient (ReLU's
 gradient is 0 there), as in TensorFlow.
+Padding. Reviews are pre-padded with id 0, and every window inside the padding is the same
+window. The norms go through in batches sorted by their leading padding; in a batch whose rows
+all start with p > K padding columns, the p - K windows before the last all-padding window are
+not computed: they tie with it, so they add p - K to its ties wherever it holds a filter's
+maximum, and its share of the gradient goes to their words as well. Same function, same
+gradient, ties included; float32 sums in another order (last digits).
+
+LIME (`shared_prefix_logits`): the rows of one review's neighbourhood share its padding and
+start mark; the windows inside those shared columns are computed once per batch.
 
 Occlusion (`occlusion_logits`). Replacing word j changes only the K windows that contain it.
 The max pool of the occluded review is max(the maximum over the untouched windows, from
