@@ -9,7 +9,6 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
-include: "workflow/rules/tracking.smk"
 
 
 # the sections of config.yaml `sections`, each registering its targets (register_section)
@@ -19,6 +18,7 @@ for section in SECTIONS:
 
 
 include: "workflow/rules/report.smk"
+include: "workflow/rules/tracking.smk"  # reads the records every section registered
 
 
 rule all:

@@ -173,8 +173,7 @@ def mnist_files(tmp_path):
         folder = tmp_path / "models" / "mnist_mlp" / f"seed{seed}"
         folder.mkdir(parents=True)
         build({"name": "mnist_mlp", "hidden": (16,), "dropout": 0.0}).save(folder / "model.keras")
-        files[seed] = {"model": str(folder / "model.keras"), "run_id": str(folder / "run_id.txt"),
-                       "data": str(tmp_path / "mnist.npz")}
+        files[seed] = {"model": str(folder / "model.keras"), "data": str(tmp_path / "mnist.npz")}
     rng = np.random.default_rng(0)
     x = rng.random((30, 28, 28)).astype(np.float32)
     np.savez(tmp_path / "mnist.npz", x_test=x, y_test=np.zeros(30, np.int64))
@@ -254,7 +253,7 @@ def test_per_seed_stages_differ_only_by_model_and_feed_checks_seeds(tmp_path, mn
 
     outputs = {"csv": str(tmp_path / "checks_seeds.csv"), "md": str(tmp_path / "checks_seeds.md")}
     inputs = {"deletion": [d0["summary"], d1["summary"]],
-              "sanity": [s0["summary"], s1["summary"]], "run_id": mnist_files[0]["run_id"]}
+              "sanity": [s0["summary"], s1["summary"]]}
     metrics = stages.checks_seeds(inputs, outputs, {"cfg": {"seeds": list(SEEDS)}})
     table = pd.read_csv(outputs["csv"])
     per_seed = table.dropna(subset=["seed"]).set_index(["quantity", "method", "seed"])["value"]
@@ -276,7 +275,7 @@ METHODS = RANKINGS
 def write_summaries(root, by_seed: dict[int, tuple]) -> dict:
     """Tiny per-seed attribution_deletion / attribution_sanity JSON files, by_seed:
     {seed: (AOC per method of METHODS, mean abs IG gap, rho |g|, rho |g x x|)} -> inputs."""
-    inputs = {"deletion": [], "sanity": [], "run_id": str(root / "run_id.txt")}
+    inputs = {"deletion": [], "sanity": []}
     for seed, (aoc, gap, rho, rho_x) in by_seed.items():
         folder = root / "tables" / f"seed{seed}"
         folder.mkdir(parents=True)

@@ -331,7 +331,7 @@ def _seed_files(tmp_path, seeds, paper):
         Path(files["metrics"]).write_text(json.dumps({"test_accuracy": ACCURACY[s]}))
         for k in inputs:
             inputs[k].append(files[k])
-    return {**inputs, "run_id": str(tmp_path / "run_id.txt")}
+    return inputs
 
 
 def _seeds_params(seeds, paper):

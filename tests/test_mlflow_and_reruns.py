@@ -30,7 +30,7 @@ def test_one_complete_run_per_model_and_seed(smoke_run):
             assert len(mine) == 1, f"{model} seed {seed}: {len(mine)} runs"
             run = mine[0]
             assert run.info.status == "FINISHED"
-            id_file = work / f"results/models/{model}/seed{seed}/run_id.txt"
+            id_file = work / f"results/mlflow/runs/{model}/seed{seed}.txt"
             assert run.info.run_id == id_file.read_text().strip()
             # params: the resolved config flattened (train.epochs, model.name, ...) and the seed
             epochs = int(run.data.params["train.epochs"])
@@ -59,9 +59,16 @@ def hydra_config(work):
     return ["--config", f"hydra_dir={work / 'hydra'}"]
 
 
-def dry_run(work):
+# the only jobs that open MLflow (tracking.smk): they re-log whatever changed
+TRACKING_ONLY = {"mlflow_experiment", "track_model", "track_evaluation"}
+
+
+def dry_run(work, tracking=False):
+    """(the rules a dry run would run, sorted, without the tracking jobs unless `tracking`,
+    the dry run's output)."""
     _, out = snakemake(work, "-n", *hydra_config(work), "--cores", "1")
-    return sorted(set(re.findall(r"^rule (\w+):", out, re.M)) - {"all"}), out
+    rules = set(re.findall(r"^rule (\w+):", out, re.M)) - {"all"}
+    return sorted(rules if tracking else rules - TRACKING_ONLY), out
 
 
 def edited_copy(smoke_run, tmp_path, relpath, edit):
@@ -80,18 +87,19 @@ def edited_copy(smoke_run, tmp_path, relpath, edit):
 
 def test_unchanged_copy_reruns_nothing(smoke_run, tmp_path):
     work = edited_copy(smoke_run, tmp_path, "data/default.yaml", lambda d: None)
-    rules, out = dry_run(work)
+    rules, out = dry_run(work, tracking=True)
     assert rules == [], out[-3000:]
 
 
 def test_figure_style_change_reruns_only_that_figure(smoke_run, tmp_path):
     work = edited_copy(smoke_run, tmp_path, "experiment/mnist_mlp.yaml",
                        lambda d: d["figure"].update(cmap="PuOr_r"))
-    rules, out = dry_run(work)
+    rules, out = dry_run(work, tracking=True)
     # the figure rule reruns for its params; the report only because it embeds the new PNG
-    # (both MNIST figures share the mnist_mlp figure style)
-    assert rules == ["mnist_jacobian_figure", "mnist_jacobian_variants_figure", "paper_report"], (
-        out[-3000:])
+    # (both MNIST figures share the mnist_mlp figure style); the tracking jobs re-log them
+    assert rules == ["mnist_jacobian_figure", "mnist_jacobian_variants_figure", "paper_report",
+                     "track_evaluation", "track_model"], out[-3000:]
+    assert sorted(re.findall(r"wildcards: model=(\w+)", out)) == ["mnist_logreg", "mnist_mlp"]
     figure_job = out[out.index("rule mnist_jacobian_figure:"):]
     assert "Params have changed since last execution" in figure_job.split("rule ", 2)[1]
     report_job = out[out.index("rule paper_report:"):].split("rule ", 2)[1]
@@ -115,3 +123,30 @@ def test_snakemake_report_registers_tables_and_figures(smoke_run, tmp_path):
                  "bow_linear_agreement", "imdb_bow_gbar_figure", "mnist_jacobian_table",
                  "mnist_jacobian_figure", "attribution_deletion_figure", "paper_report.html"):
         assert name in page, name
+
+
+def edited_config(smoke_run, tmp_path, edit):
+    """A copy of the finished smoke project with one edit of its config/config.yaml."""
+    work = copy_project(smoke_run["work"], tmp_path / "work")
+    path = work / "config" / "config.yaml"
+    doc = yaml.safe_load(path.read_text())
+    edit(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return work
+
+
+def test_registering_models_reruns_only_the_models_tracking(smoke_run, tmp_path):
+    """No computation depends on MLflow (issue 21): registering the models re-logs them."""
+    work = edited_config(smoke_run, tmp_path,
+                         lambda d: d["tracking"].update(register_models=True))
+    rules, out = dry_run(work, tracking=True)
+    assert rules == ["track_evaluation", "track_model"], out[-3000:]
+
+
+def test_a_new_store_reruns_only_tracking(smoke_run, tmp_path):
+    """Removing results/mlflow (a fresh store) re-logs every run from the records, which live
+    outside it; no training, attribution or table reruns."""
+    work = copy_project(smoke_run["work"], tmp_path / "work")
+    shutil.rmtree(work / "results" / "mlflow")
+    rules, out = dry_run(work, tracking=True)
+    assert set(rules) == TRACKING_ONLY, out[-3000:]

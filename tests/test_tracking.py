@@ -1,5 +1,6 @@
-"""MLflow through `infra.tracking`, on a real SQLite store in tmp_path: the training declaration
-(a run created after the outputs exist) and a later stage (artifacts into existing runs)."""
+"""MLflow through `infra.tracking`, on a real SQLite store in tmp_path, as the tracking jobs log
+the records compute jobs wrote (`infra.records`): a model's run made from its training record
+(rule track_model), later stages' records into it, and the evaluation run (track_evaluation)."""
 
 import json
 import math
@@ -11,13 +12,15 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from inputgrad.infra import paths
+from inputgrad.infra.records import write_record
 from inputgrad.infra.tracking import (
     Tracker,
     flatten,
     mlflow_experiment,
     read_id,
-    record,
     resolve_uri,
+    track_evaluation,
+    track_model,
     using_uri,
 )
 
@@ -40,22 +43,55 @@ def training_outputs(folder: Path) -> dict:
     (folder / "metrics.json").write_text(json.dumps({"test_accuracy": 0.75}))
     (folder / "history.csv").write_text("epoch,loss,accuracy\n1,0.9,0.5\n2,0.5,0.7\n")
     return {"model": str(folder / "model.keras"), "metrics": str(folder / "metrics.json"),
-            "history": str(folder / "history.csv"), "run_id": str(folder / "run_id.txt")}
+            "history": str(folder / "history.csv")}
 
 
-def training_track(store, name="toy-seed0"):
-    """What common.smk's track_training() declares for a training rule."""
+def training_track(store=None, name="toy-seed0"):
+    """What common.smk's training_declaration() declares for a model and seed."""
     tags = {"model": "toy", "seed": name.rsplit("seed", 1)[-1]}
-    return {"tracking": store["tracking"], "run": {"name": name, "tags": tags},
+    return {"run": {"name": name, "tags": tags},
             "artifacts": {"model": "model", "metrics": "training", "history": "training"}}
 
 
-def train(store, folder: Path, name="toy-seed0") -> str:
+def write(path: Path, rule: str, inputs: dict, outputs: dict, params: dict, metrics: dict,
+          seconds: float = 2.0) -> str:
+    """A record, as infra.stage writes it after the job's `run` (which took `seconds`)."""
+    now = time.time()
+    write_record(path, rule, inputs, outputs, params, metrics, now - seconds, now)
+    return str(path)
+
+
+def log_runs(store, declared, inputs, outputs, params, metrics, records=None) -> str:
+    """What rule track_model does for one seed: the training job's record (written beside its
+    outputs) into a new run, then each stage record of `records` ({file: declaration}) into
+    it. Returns the run id (the job's output)."""
+    folder = Path(outputs["model"]).parent
+    training = write(folder / "record.json", "train_toy", inputs, outputs, params, metrics)
+    seed = declared["run"]["tags"]["seed"]
+    out = folder / f"run_seed{seed}.txt"
+    track_model({"experiment": store["id_file"]}, {f"seed{seed}": str(out)},
+                {"tracking": store["tracking"], "model": declared["run"]["tags"]["model"],
+                 "seeds": {seed: {"training_record": training, "training": declared,
+                                  "records": records or {}}}})
+    return read_id(out)
+
+
+def train(store, folder: Path, name="toy-seed0", records=None) -> str:
     outputs = training_outputs(folder)
     params = {"cfg": {"train": {"epochs": 2, "hidden": [4, 4]}}, "seed": 0}
-    record(training_track(store, name), {"experiment": store["id_file"]}, outputs, params,
-           {"test_accuracy": 0.75, "train_seconds": 1.5})
-    return read_id(outputs["run_id"])
+    return log_runs(store, training_track(store, name), {}, outputs, params,
+                    {"test_accuracy": 0.75, "train_seconds": 1.5}, records)
+
+
+def evaluate(store, tmp_path, records: dict, runs=()) -> str:
+    """What rule track_evaluation does: the evaluation run of `records` ({file:
+    declaration}), linked to the model runs whose id files are `runs`."""
+    out = tmp_path / "evaluation.txt"
+    track_evaluation({"experiment": store["id_file"], "runs": list(runs)},
+                     {"run_id": str(out)},
+                     {"tracking": store["tracking"], "records": records,
+                      "tags": {"profile": "smoke"}})
+    return read_id(out)
 
 
 def test_resolve_uri(tmp_path, monkeypatch):
@@ -82,13 +118,15 @@ def test_mlflow_experiment_is_created_once(tmp_path, monkeypatch):
     assert exp.artifact_location == (tmp_path / paths.ARTIFACTS).resolve().as_uri()
 
 
-def test_record_training_creates_a_finished_run_after_the_outputs(store, tmp_path):
-    before = int(time.time() * 1000)  # MLflow stores whole milliseconds
+def test_a_training_record_becomes_a_finished_run_timed_as_the_training(store, tmp_path):
     run_id = train(store, tmp_path / "models" / "toy" / "seed0")
     client = store["client"]
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED" and run.info.run_name == "toy-seed0"
-    assert run.info.start_time >= before  # the run begins after the stage wrote its outputs
+    record = json.loads((tmp_path / "models/toy/seed0/record.json").read_text())
+    # the run's Duration is the training job's (2 s here), not the logging's
+    assert (run.info.start_time, run.info.end_time) == (record["started_ms"],
+                                                        record["ended_ms"])
     assert run.data.tags["model"] == "toy"
     assert run.data.params == {"train.epochs": "2", "train.hidden": "[4, 4]",
                                "seed": "0"}
@@ -105,31 +143,33 @@ def test_record_training_creates_a_finished_run_after_the_outputs(store, tmp_pat
     assert len(client.search_runs([store["exp"]])) == 1
 
 
-def test_record_training_marks_the_run_failed_when_logging_breaks(store, tmp_path):
+def test_a_run_is_marked_failed_when_logging_breaks(store, tmp_path):
+    first = train(store, tmp_path / "a")
     outputs = training_outputs(tmp_path / "seed0")
     Path(outputs["model"]).unlink()  # an artifact that cannot be logged
     with pytest.raises(OSError):
-        record(training_track(store), {"experiment": store["id_file"]}, outputs,
-               {"cfg": {}, "seed": 0}, {})
-    [run] = store["client"].search_runs([store["exp"]])
-    assert run.info.status == "FAILED"
-    assert not Path(outputs["run_id"]).exists()  # no handle for later rules
+        log_runs(store, training_track(store), {}, outputs, {"cfg": {}, "seed": 0}, {})
+    runs = {r.info.run_id: r for r in store["client"].search_runs([store["exp"]])}
+    assert len(runs) == 2 and runs.pop(first).info.status == "FINISHED"  # not superseded
+    assert [r.info.status for r in runs.values()] == ["FAILED"]
+    assert not (tmp_path / "seed0" / "run_seed0.txt").exists()  # no run id written
 
 
-def test_record_later_stage_logs_into_every_declared_run(store, tmp_path):
-    ids = [train(store, tmp_path / f"seed{seed}", f"toy-seed{seed}") for seed in (0, 1)]
-    id_files = [str(tmp_path / f"seed{seed}" / "run_id.txt") for seed in (0, 1)]
+def test_a_later_stage_record_goes_into_its_models_run_of_each_seed(store, tmp_path):
     tables = tmp_path / "tables"
     tables.mkdir()
     for name in ("t.csv", "t.md", "extra.json"):
         (tables / name).write_text("a\n1\n")
-    track = {"tracking": store["tracking"], "artifacts": "tables", "runs": "run_ids",
-             "configs": ["cfg"], "rule": "x"}  # infra.stage adds the rule's name
     outputs = {"csv": str(tables / "t.csv"), "md": str(tables / "t.md"),
                "more": [str(tables / "extra.json")]}  # list-valued entries too
     cfg = {"top_k": 5, "nested": {"a": [1, 2]}}
-    record(track, {"run_ids": id_files, "data": "unused.npz"}, outputs, {"cfg": cfg, "seed": 0},
-           {"ok": 0.5, "undefined": math.nan, "overflow": math.inf})
+    declared = {"artifacts": "tables", "configs": ["cfg"], "models": ["toy"], "across": False}
+    ids = []
+    for seed in (0, 1):
+        rec = write(tmp_path / f"x_seed{seed}.json", "x", {"data": "unused.npz"}, outputs,
+                    {"cfg": cfg, "seed": seed},
+                    {"ok": 0.5, "undefined": math.nan, "overflow": math.inf})
+        ids.append(train(store, tmp_path / f"seed{seed}", f"toy-seed{seed}", {rec: declared}))
     client = store["client"]
     for run_id in ids:
         run = client.get_run(run_id)
@@ -142,14 +182,12 @@ def test_record_later_stage_logs_into_every_declared_run(store, tmp_path):
         assert json.loads(Path(local).read_text()) == cfg
 
 
-def test_record_later_stage_single_id_file_default_key(store, tmp_path):
-    run_id = train(store, tmp_path / "seed0")
+def test_a_figure_record_goes_into_its_models_run(store, tmp_path):
     figure = tmp_path / "figure.png"
     figure.write_bytes(b"png")
-    track = {"tracking": store["tracking"], "artifacts": "figures", "runs": "run_id",
-             "configs": []}
-    record(track, {"run_id": str(tmp_path / "seed0" / "run_id.txt")}, {"png": str(figure)},
-           {}, {})
+    rec = write(tmp_path / "fig.json", "fig", {}, {"png": str(figure)}, {}, {})
+    run_id = train(store, tmp_path / "seed0", records={rec: {"artifacts": "figures",
+                                                             "models": ["toy"]}})
     paths_logged = {a.path for a in store["client"].list_artifacts(run_id, "figures")}
     assert paths_logged == {"figures/figure.png"}
 
@@ -275,9 +313,8 @@ def record_keras(store, job, name="toy-seed0", registered_name=None) -> str:
     track = {**training_track(store, name),
              "model": {**job["declared"], "registered_name": registered_name,
                        "alias": "seed" + name.rsplit("seed", 1)[-1]}}
-    record(track, {"experiment": store["id_file"], **job["inputs"]}, job["outputs"],
-           {"cfg": {"train": {"epochs": 1}}, "seed": 0}, {"test_accuracy": 0.5})
-    return read_id(job["outputs"]["run_id"])
+    return log_runs(store, track, job["inputs"], job["outputs"],
+                    {"cfg": {"train": {"epochs": 1}}, "seed": 0}, {"test_accuracy": 0.5})
 
 
 @pytest.mark.parametrize("kind", ["mnist_logreg", "imdb_cnn"])
@@ -369,9 +406,9 @@ def test_training_run_logs_its_datasets_with_the_raw_sha256(store, tmp_path):
         {"name": f"mnist-{split}", "context": context, "input": "raw", "file": "mnist.npz",
          "url": url} for split, context in (("train", "training"), ("test", "testing"))]}
     outputs = training_outputs(tmp_path / "seed0")
-    record(track, {"experiment": store["id_file"], "raw": str(raw)}, outputs,
-           {"cfg": {"train": {"epochs": 2}}, "seed": 0}, {"test_accuracy": 0.75})
-    run = MlflowClient(store["tracking"]["uri"]).get_run(read_id(outputs["run_id"]))
+    run_id = log_runs(store, track, {"raw": str(raw)}, outputs,
+                      {"cfg": {"train": {"epochs": 2}}, "seed": 0}, {"test_accuracy": 0.75})
+    run = MlflowClient(store["tracking"]["uri"]).get_run(run_id)
     logged = {d.dataset.name: d for d in run.inputs.dataset_inputs}
     assert set(logged) == {"mnist-train", "mnist-test"}
     for name, context in (("mnist-train", "training"), ("mnist-test", "testing")):
@@ -395,10 +432,10 @@ def test_a_section_model_logs_the_prepared_files_it_read_as_its_datasets(store, 
         for split, context, inp in (("train", "training", "train"),
                                     ("test", "testing", "consistent"))]}
     outputs = training_outputs(tmp_path / "seed0")
-    inputs = {"experiment": store["id_file"], **{k: str(v) for k, v in files.items()}}
-    record(track, inputs, outputs, {"cfg": {"train": {"epochs": 2}}, "seed": 0},
-           {"test_accuracy": 0.75})
-    run = MlflowClient(store["tracking"]["uri"]).get_run(read_id(outputs["run_id"]))
+    inputs = {k: str(v) for k, v in files.items()}
+    run_id = log_runs(store, track, inputs, outputs, {"cfg": {"train": {"epochs": 2}}, "seed": 0},
+                      {"test_accuracy": 0.75})
+    run = MlflowClient(store["tracking"]["uri"]).get_run(run_id)
     logged = {d.dataset.name: d.dataset for d in run.inputs.dataset_inputs}
     assert set(logged) == {"planted-aclimdb-train", "planted-aclimdb-test"}
     for name, key in (("planted-aclimdb-train", "train"), ("planted-aclimdb-test", "consistent")):
@@ -422,43 +459,50 @@ def test_filesystem_store_is_refused_in_one_line(uri):
 def test_each_model_run_holds_its_own_metrics_only(store, tmp_path):
     """A stage over two models of one seed: each model's numbers go into its own run under
     <rule>/<name> (the model cut out of the name, so seeds and models compare in the UI);
-    numbers about both go to the experiment's one evaluation run; a stage across seeds
-    logs only there."""
+    numbers about both go to the workflow run's one evaluation run; a stage across seeds
+    logs only there. The evaluation run links every model run, and a rerun supersedes it."""
     from inputgrad.infra.tracking import EVALUATION_TAGS, split_metrics
 
     assert split_metrics({"acc_mnist_mlp_fgsm": 1.0, "acc_mnist_logreg_fgsm": 2.0, "n": 3.0},
                          ["mnist_mlp", "mnist_logreg"]) == (
         {"mnist_mlp": {"acc_fgsm": 1.0}, "mnist_logreg": {"acc_fgsm": 2.0}}, {"n": 3.0})
-    folders = {m: tmp_path / "models" / m / "seed0" for m in ("mnist_mlp", "mnist_logreg")}
-    ids = {}
-    for model, folder in folders.items():
-        track = training_track(store, f"{model}-seed0")
-        track["run"]["tags"]["model"] = model  # two models: neither supersedes the other
-        outputs = training_outputs(folder)
-        record(track, {"experiment": store["id_file"]}, outputs,
-               {"cfg": {"train": {"epochs": 2}}, "seed": 0}, {"test_accuracy": 0.5})
-        ids[model] = read_id(outputs["run_id"])
-    id_files = [str(f / "run_id.txt") for f in folders.values()]
     table = tmp_path / "t.csv"
     table.write_text("a\n1\n")
-    track = {"tracking": store["tracking"], "artifacts": "tables", "runs": "run_id",
-             "rule": "fgsm_robustness"}
-    record(track, {"run_id": id_files}, {"csv": str(table)}, {},
-           {"accuracy_mnist_mlp": 0.4, "accuracy_mnist_logreg": 0.2, "seconds": 9.0})
+    both = ["mnist_mlp", "mnist_logreg"]
+    fgsm = write(tmp_path / "fgsm.json", "fgsm_robustness", {}, {"csv": str(table)}, {},
+                 {"accuracy_mnist_mlp": 0.4, "accuracy_mnist_logreg": 0.2, "seconds": 9.0})
+    declared = {"artifacts": "tables", "models": both}
+    ids = {}
+    for model in both:
+        track = training_track(store, f"{model}-seed0")
+        track["run"]["tags"]["model"] = model  # two models: neither supersedes the other
+        outputs = training_outputs(tmp_path / "models" / model / "seed0")
+        ids[model] = log_runs(store, track, {}, outputs, {"cfg": {"train": {"epochs": 2}},
+                                                          "seed": 0},
+                              {"test_accuracy": 0.5}, {fgsm: declared})
     client = store["client"]
     for model, run_id in ids.items():
         mine = {k for k in client.get_run(run_id).data.metrics if "/" in k}
         assert mine == {"fgsm_robustness/accuracy"}, (model, mine)
+    seeds = write(tmp_path / "seeds.json", "sensitivity_seeds", {}, {"csv": str(table)}, {},
+                  {"mean_mnist_mlp": 0.5})
+    id_files = [str(tmp_path / "models" / m / "seed0" / "run_seed0.txt") for m in both]
+    records = {fgsm: declared, seeds: {"artifacts": "tables", "across": True}}
+    first = evaluate(store, tmp_path, records, id_files)
     query = " and ".join(f"tags.{k} = '{v}'" for k, v in EVALUATION_TAGS.items())
     [evaluation] = client.search_runs([store["exp"]], query)
-    assert evaluation.data.metrics == {"fgsm_robustness/seconds": 9.0}
+    assert evaluation.info.run_id == first
+    assert evaluation.data.metrics == {"fgsm_robustness/seconds": 9.0,
+                                       "sensitivity_seeds/mean_mnist_mlp": 0.5}
     assert evaluation.info.status == "FINISHED" and evaluation.data.tags["git_commit"]
-    record({**track, "rule": "sensitivity_seeds", "across": True}, {"run_id": id_files[:1]},
-           {"csv": str(table)}, {}, {"mean_mnist_mlp": 0.5})
-    [evaluation] = client.search_runs([store["exp"]], query)  # still one evaluation run
-    assert evaluation.data.metrics["sensitivity_seeds/mean_mnist_mlp"] == 0.5
+    assert evaluation.data.tags["profile"] == "smoke"
+    assert {client.get_run(r).data.tags["evaluation_run"] for r in ids.values()} == {first}
     assert not any(k.startswith("sensitivity_seeds/")
                    for r in ids.values() for k in client.get_run(r).data.metrics)
+    second = evaluate(store, tmp_path, records, id_files)  # the next workflow run's
+    [evaluation] = client.search_runs([store["exp"]], query)  # still one evaluation run
+    assert evaluation.info.run_id == second != first
+    assert client.get_run(first).data.tags["superseded_by"] == second
 
 
 def test_a_copied_project_stops_until_its_store_is_relocated(tmp_path, monkeypatch):
@@ -519,8 +563,7 @@ def stage_models(tmp_path: Path, seed: int = 0) -> tuple[dict, dict]:
 
 
 def stage_models_track(store, seed: int = 0) -> dict:
-    return {"tracking": store["tracking"], "artifacts": "any_model", "runs": "run_id",
-            "configs": [], "rule": "reg", "models": [
+    return {"artifacts": "any_model", "configs": [], "models": [], "stage_models": [
                 {"output": out, "flavor": flavor, "name": f"toy-{out}", "split": "split",
                  "dataset": "toy",
                  "source": "toy data", "params": {"alpha": 0.5, "seed": seed},
@@ -534,10 +577,10 @@ def test_a_stage_logs_its_models_with_flavour_params_metrics_and_datasets(
     import mlflow
     import numpy as np
 
-    monkeypatch.setattr(paths, "EXPERIMENT_ID", store["id_file"])  # the evaluation run's
     outputs, metrics = stage_models(tmp_path)
+    rec = write(tmp_path / "reg.json", "reg", {}, outputs, {}, metrics)
     for _ in range(2):  # a rerun replaces the models, it does not add a second copy
-        record(stage_models_track(store), {}, outputs, {}, metrics)
+        evaluate(store, tmp_path, {rec: stage_models_track(store)})
     client = store["client"]
     found = client.search_logged_models([store["exp"]])
     assert sorted(m.name for m in found) == ["toy-lin", "toy-net"]

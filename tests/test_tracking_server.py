@@ -75,7 +75,7 @@ def test_every_run_is_on_the_server_complete(server_run):
             run = run_of(server_run, model, seed)
             run_id = run.info.run_id
             assert run.info.status == "FINISHED"
-            id_file = server_run["work"] / f"results/models/{model}/seed{seed}/run_id.txt"
+            id_file = server_run["work"] / f"results/mlflow/runs/{model}/seed{seed}.txt"
             assert run_id == id_file.read_text().strip()
             assert run.data.tags["model"] == model
             if model in PAPER_MODELS:  # a section's model names its architecture instead

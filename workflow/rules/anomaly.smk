@@ -10,7 +10,6 @@ ANOMALY_CATEGORY = "Beyond the paper: anomaly detection, grouped attributions"
 rule gradient_anomaly:
     input:
         unpack(model_files("gradient_anomaly")),  # one input per scored model, named after it
-        run_id=run_ids("gradient_anomaly"),
         mnist=rules.prepare_mnist.output.data,
         imdb_test=rules.prepare_imdb.output.test,
     output:
@@ -18,6 +17,13 @@ rule gradient_anomaly:
             results("tables/seed{seed}/gradient_anomaly.csv"),
             caption="../report/gradient_anomaly.rst",
             category=ANOMALY_CATEGORY,
+        ),
+        record=record(
+            "gradient_anomaly",
+            "seed{seed}",
+            "anomaly",
+            configs=("cfg",),
+            models=evaluated("gradient_anomaly"),
         ),
     log:
         logs("gradient_anomaly", "seed{seed}"),
@@ -33,7 +39,6 @@ rule gradient_anomaly:
         cfg={"anomaly": ANOMALY["attribution"]["anomaly"], "data": ANOMALY["data"]},
         models=scored("gradient_anomaly"),
         seed=seed_of,
-        track=track("anomaly", configs=("cfg",)),
     script:
         "../scripts/gradient_anomaly.py"
 
@@ -42,7 +47,6 @@ rule grouped_deletion:
     input:
         mnist_mlp=expand(rules.train_mnist.output.model, model="mnist_mlp", allow_missing=True)[0],
         imdb_cnn=rules.train_imdb_cnn.output.model,
-        run_id=run_id("mnist_mlp", "imdb_cnn"),
         mnist=rules.prepare_mnist.output.data,
         imdb_test=rules.prepare_imdb.output.test,
     output:
@@ -50,6 +54,16 @@ rule grouped_deletion:
             results("tables/seed{seed}/grouped_deletion.csv"),
             caption="../report/grouped_deletion.rst",
             category=ANOMALY_CATEGORY,
+        ),
+        record=record(
+            "grouped_deletion",
+            "seed{seed}",
+            "anomaly",
+            configs=("cfg",),
+            models=(
+                "mnist_mlp",
+                "imdb_cnn",
+            ),
         ),
     log:
         logs("grouped_deletion", "seed{seed}"),
@@ -64,7 +78,6 @@ rule grouped_deletion:
     params:
         cfg={"grouped": ANOMALY["attribution"]["grouped"], "data": ANOMALY["data"]},
         seed=seed_of,
-        track=track("anomaly", configs=("cfg",)),
     script:
         "../scripts/grouped_deletion.py"
 
@@ -73,7 +86,6 @@ rule anomaly_seeds:
     input:
         anomaly=expand(rules.gradient_anomaly.output.table, seed=SEEDS),
         deletion=expand(rules.grouped_deletion.output.table, seed=SEEDS),
-        run_id=run_ids("gradient_anomaly", PAPER_SEED),
     output:
         csv=report(
             results("tables/anomaly_seeds.csv"),
@@ -81,6 +93,7 @@ rule anomaly_seeds:
             category=ANOMALY_CATEGORY,
         ),
         md=results("tables/anomaly_seeds.md"),
+        record=record("anomaly_seeds", None, "anomaly", across=True),
     log:
         logs("anomaly_seeds"),
     benchmark:
@@ -91,7 +104,6 @@ rule anomaly_seeds:
         **resources_of("anomaly_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("anomaly", across=True),
     script:
         "../scripts/anomaly_seeds.py"
 
@@ -99,7 +111,6 @@ rule anomaly_seeds:
 rule anomaly_figure:
     input:
         table=rules.anomaly_seeds.output.csv,
-        run_id=rules.anomaly_seeds.input.run_id,
     output:
         png=report(
             results("figures/anomaly_figure.png"),
@@ -107,6 +118,7 @@ rule anomaly_figure:
             category=ANOMALY_CATEGORY,
         ),
         pdf=results("figures/anomaly_figure.pdf"),
+        record=record("anomaly_figure", None, "figures", across=True),
     log:
         logs("anomaly_figure"),
     benchmark:
@@ -117,7 +129,6 @@ rule anomaly_figure:
         **resources_of("anomaly_figure"),
     params:
         cfg={"figure": ANOMALY["figure"]},
-        track=track("figures", across=True),
     script:
         "../scripts/anomaly_figure.py"
 

@@ -9,8 +9,6 @@ ANY_CATEGORY = "Beyond the paper"
 
 
 rule any_model_regression:
-    input:
-        experiment=EXPERIMENT_ID,
     output:
         **{name: regression_model_file(name) for name in REGRESSION_FLAVOR},
         table=report(
@@ -22,6 +20,13 @@ rule any_model_regression:
         steps=results("tables/seed{seed}/any_model_regression_steps.csv"),
         summary=results("tables/seed{seed}/any_model_regression.json"),
         split=results("data/diabetes/seed{seed}/split.npz"),
+        record=record(
+            "any_model_regression",
+            "seed{seed}",
+            "any_model/seed{seed}",
+            configs=("cfg",),
+            stage_models=regression_models,
+        ),
     log:
         logs("any_model_regression", "seed{seed}"),
     benchmark:
@@ -35,7 +40,6 @@ rule any_model_regression:
     params:
         cfg=ANY_ATTR["regression"],
         seed=seed_of,
-        track=track_regression,
     script:
         "../scripts/any_model_regression.py"
 
@@ -47,7 +51,6 @@ rule class_images:
         jacobian=expand(
             rules.mnist_jacobian.output.jacobian, model="mnist_mlp", allow_missing=True
         )[0],
-        run_id=run_id("mnist_mlp", "mnist_logreg"),
     output:
         table=report(
             results("tables/seed{seed}/class_images.csv"),
@@ -56,6 +59,16 @@ rule class_images:
         ),
         summary=results("tables/seed{seed}/class_images.json"),
         images=results("attributions/mnist_mlp/seed{seed}/class_images.npz"),
+        record=record(
+            "class_images",
+            "seed{seed}",
+            "any_model",
+            configs=("cfg",),
+            models=(
+                "mnist_mlp",
+                "mnist_logreg",
+            ),
+        ),
     log:
         logs("class_images", "seed{seed}"),
     benchmark:
@@ -69,7 +82,6 @@ rule class_images:
     params:
         cfg=ANY_ATTR["class_images"],
         seed=seed_of,
-        track=track("any_model", configs=("cfg",)),
     script:
         "../scripts/class_images.py"
 
@@ -77,7 +89,6 @@ rule class_images:
 rule class_images_figure:
     input:
         images=expand(rules.class_images.output.images, seed=PAPER_SEED)[0],
-        run_id=run_id("mnist_mlp", seed=PAPER_SEED),
     output:
         png=report(
             results("figures/class_images_figure.png"),
@@ -85,6 +96,9 @@ rule class_images_figure:
             category=ANY_CATEGORY,
         ),
         pdf=results("figures/class_images_figure.pdf"),
+        record=record(
+            "class_images_figure", None, "any_model", models=("mnist_mlp",), seed=PAPER_SEED
+        ),
     log:
         logs("class_images_figure"),
     benchmark:
@@ -95,7 +109,6 @@ rule class_images_figure:
         **resources_of("class_images_figure"),
     params:
         cfg={"figure": CFG["any_model"]["figure"]},
-        track=track("any_model"),
     script:
         "../scripts/class_images_figure.py"
 
@@ -104,7 +117,6 @@ rule any_model_seeds:
     input:
         regression=expand(rules.any_model_regression.output.table, seed=SEEDS),
         images=expand(rules.class_images.output.table, seed=SEEDS),
-        run_id=run_id("mnist_mlp", seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/any_model_seeds.csv"),
@@ -112,6 +124,7 @@ rule any_model_seeds:
             category=ANY_CATEGORY,
         ),
         md=results("tables/any_model_seeds.md"),
+        record=record("any_model_seeds", None, "any_model", across=True),
     log:
         logs("any_model_seeds"),
     benchmark:
@@ -122,7 +135,6 @@ rule any_model_seeds:
         **resources_of("any_model_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("any_model", across=True),
     script:
         "../scripts/any_model_seeds.py"
 

@@ -11,7 +11,6 @@ CHECKS_CATEGORY = "Beyond the paper"
 rule attribution_deletion:
     input:
         model=expand(rules.train_mnist.output.model, model=CHECKS_MODEL, allow_missing=True)[0],
-        run_id=run_id(CHECKS_MODEL),
         data=rules.prepare_mnist.output.data,
     output:
         table=report(
@@ -23,6 +22,13 @@ rule attribution_deletion:
             results("tables/seed{seed}/attribution_deletion.json"),
             caption="../report/attribution_deletion.rst",
             category=CHECKS_CATEGORY,
+        ),
+        record=record(
+            "attribution_deletion",
+            "seed{seed}",
+            "checks",
+            configs=("cfg",),
+            models=(CHECKS_MODEL,),
         ),
     log:
         logs("attribution_deletion", "seed{seed}"),
@@ -37,7 +43,6 @@ rule attribution_deletion:
     params:
         cfg={k: CHECKS_ATTR[k] for k in ("digits", "deletion", "method_options")},
         seed=seed_of,
-        track=track("checks", configs=("cfg",)),
     script:
         "../scripts/attribution_deletion.py"
 
@@ -45,7 +50,6 @@ rule attribution_deletion:
 rule attribution_sanity:
     input:
         model=rules.attribution_deletion.input.model,
-        run_id=rules.attribution_deletion.input.run_id,
         data=rules.attribution_deletion.input.data,
     output:
         summary=report(
@@ -53,6 +57,7 @@ rule attribution_sanity:
             caption="../report/attribution_sanity.rst",
             category=CHECKS_CATEGORY,
         ),
+        record=record("attribution_sanity", "seed{seed}", "checks", models=(CHECKS_MODEL,)),
     log:
         logs("attribution_sanity", "seed{seed}"),
     benchmark:
@@ -66,7 +71,6 @@ rule attribution_sanity:
     params:
         cfg={k: CHECKS_ATTR[k] for k in ("digits", "sanity")},
         seed=seed_of,
-        track=track("checks"),
     script:
         "../scripts/attribution_sanity.py"
 
@@ -74,7 +78,6 @@ rule attribution_sanity:
 rule attribution_deletion_figure:
     input:
         table=expand(rules.attribution_deletion.output.table, seed=PAPER_SEED)[0],
-        run_id=run_id(CHECKS_MODEL, seed=PAPER_SEED),
     output:
         png=report(
             results("figures/attribution_deletion_figure.png"),
@@ -82,6 +85,9 @@ rule attribution_deletion_figure:
             category=CHECKS_CATEGORY,
         ),
         pdf=results("figures/attribution_deletion_figure.pdf"),
+        record=record(
+            "attribution_deletion_figure", None, "checks", models=(CHECKS_MODEL,), seed=PAPER_SEED
+        ),
     log:
         logs("attribution_deletion_figure"),
     benchmark:
@@ -92,7 +98,6 @@ rule attribution_deletion_figure:
         **resources_of("attribution_deletion_figure"),
     params:
         cfg={"figure": CFG["checks"]["figure"]},
-        track=track("checks"),
     script:
         "../scripts/attribution_deletion_figure.py"
 
@@ -101,7 +106,6 @@ rule checks_seeds:
     input:
         deletion=expand(rules.attribution_deletion.output.summary, seed=SEEDS),
         sanity=expand(rules.attribution_sanity.output.summary, seed=SEEDS),
-        run_id=run_id(CHECKS_MODEL, seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/checks_seeds.csv"),
@@ -109,6 +113,7 @@ rule checks_seeds:
             category=CHECKS_CATEGORY,
         ),
         md=results("tables/checks_seeds.md"),
+        record=record("checks_seeds", None, "checks", across=True),
     log:
         logs("checks_seeds"),
     benchmark:
@@ -119,7 +124,6 @@ rule checks_seeds:
         **resources_of("checks_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("checks", across=True),
     script:
         "../scripts/checks_seeds.py"
 

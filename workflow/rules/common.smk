@@ -1,7 +1,6 @@
 # The single home of workflow Python: config validation, Hydra composition, the model list,
 # tracking declarations and target lists. Rule files only use what is defined here.
 import os
-import types
 from pathlib import Path
 
 import yaml
@@ -142,17 +141,48 @@ def execution(name):
     return {"steps_per_execution": CFG[name]["train"]["steps_per_execution"]}
 
 
-def track(artifacts, configs=(), across=False):
-    """Tracking of a later stage: its outputs go, under `artifacts`, into the runs named by
-    its input `run_id` (see run_id), each model's metrics into its own run as <rule>/<name>;
-    a stage `across` seeds (or models only together) logs into the evaluation run instead."""
-    return {
-        "tracking": STORE,
+# What each tracked rule declared (`record`), for the tracking jobs (tracking.smk): rule ->
+# its record file pattern and how it is logged.
+TRACKED = {}
+
+
+def record(
+    rule_name,
+    wildcards=None,
+    artifacts=None,
+    configs=(),
+    models=(),
+    seed="{seed}",
+    across=False,
+    training=False,
+    stage_models=None,
+):
+    """A tracked rule's output `record` (infra.records: what the job did, written by the shared
+    stage path), registered for the tracking jobs, which are the only ones to open MLflow: the
+    rule's outputs go under `artifacts` into the runs of `models` (of the job's seed, or of
+    `seed`), each model's metrics into its own run as <rule>/<name>, the named `configs` params
+    as JSON; a stage `across` seeds, about no model or (for what names no model) about several
+    goes to the evaluation run. `training`: the record a model's run is made from (of each
+    model in `models`, wildcards {model} and {seed}). `stage_models(seed)`: the MLflow Models a
+    stage fitted (track_evaluation logs them). No tracking key reaches the job itself."""
+    TRACKED[rule_name] = {
+        "path": results(
+            f"records/{rule_name}/{wildcards}.json" if wildcards else f"records/{rule_name}.json"
+        ),
         "artifacts": artifacts,
-        "runs": "run_id",
         "configs": list(configs),
+        "models": list(models),
+        "seed": seed,
         "across": across,
+        "training": training,
+        "stage_models": stage_models,
     }
+    return TRACKED[rule_name]["path"]
+
+
+def evaluated(evaluation):
+    """The models an evaluation scores (config `evaluations`), as a record's `models`."""
+    return list(config["evaluations"][evaluation])
 
 
 # the raw file each input kind is prepared from: what a training run logs as its datasets
@@ -214,31 +244,26 @@ def datasets(name):
     ]
 
 
-def track_training(model=None):
-    """Tracking of a training rule: one new run per model and seed (wildcards.model if None),
-    and the model as an MLflow Model named after it, with the input example its training saved (output
-    `example`), registered as inputgrad-<model> if tracking.register_models."""
-
-    def declare(wildcards):
-        name = model or wildcards.model
-        return {
-            "tracking": STORE,
-            "run": {
-                "name": f"{name}-seed{wildcards.seed}",
-                "tags": {"model": name, "seed": str(wildcards.seed), "profile": config["profile"]},
-            },
-            "artifacts": {"model": "model", "metrics": "training", "history": "training"},
-            "datasets": datasets(name),
-            "model": {
-                "output": "model",
-                "name": name,  # the MLflow Model carries the model's name
-                "example": "example",
-                "registered_name": f"inputgrad-{name}" if TRACKING["register_models"] else None,
-                "alias": f"seed{wildcards.seed}",
-            },
-        }
-
-    return declare
+def training_declaration(name, seed):
+    """How a model's training record becomes its run (track_model): one new run per model and
+    seed, its datasets, and the model as an MLflow Model named after it, with the input example
+    its training saved (output `example`), registered as inputgrad-<model> if
+    tracking.register_models."""
+    return {
+        "run": {
+            "name": f"{name}-seed{seed}",
+            "tags": {"model": name, "seed": str(seed), "profile": config["profile"]},
+        },
+        "artifacts": {"model": "model", "metrics": "training", "history": "training"},
+        "datasets": datasets(name),
+        "model": {
+            "output": "model",
+            "name": name,  # the MLflow Model carries the model's name
+            "example": "example",
+            "registered_name": f"inputgrad-{name}" if TRACKING["register_models"] else None,
+            "alias": f"seed{seed}",
+        },
+    }
 
 
 def check_evaluations():
@@ -280,22 +305,6 @@ def model_files(evaluation, what="model.keras"):
     return files
 
 
-def run_id(*models, seed="{seed}"):
-    """The run-id file(s) of models' training runs, of the job's seed or of `seed`: the one way
-    a rule names the MLflow runs it logs into (input `run_id`, which `track` reads)."""
-    files = [results(f"models/{m}/seed{seed}/run_id.txt") for m in models]
-    return files[0] if len(files) == 1 else files
-
-
-def run_ids(evaluation, seed=None):
-    """The run-id files of an evaluation's models: of one `seed`, or (an input function) of
-    the job's seed (see model_files)."""
-    files = model_files(evaluation, "run_id.txt")
-    if seed is not None:
-        return list(files(types.SimpleNamespace(seed=seed)).values())
-    return lambda wildcards: list(files(wildcards).values())
-
-
 def options_of(attribution, model):
     """The method_options keys of the methods a model's list names (those with options)."""
     names = attribution["methods"][model]
@@ -314,24 +323,21 @@ def regression_model_file(name):
     return results(f"models/diabetes/seed{{seed}}/{name}.{ext}")
 
 
-def track_regression(wildcards):
-    """The regression rule's tracking: its files and metrics into the evaluation run, and
-    each model as an MLflow Model (`models`, read by infra.tracking)."""
+def regression_models(seed):
+    """The regression rule's fitted models, each logged as an MLflow Model of its flavour into
+    the evaluation run (`stage_models` of its record, read by infra.tracking)."""
     models = CFG["any_model"]["attribution"]["regression"]["models"]
-    return {
-        **track(f"any_model/seed{wildcards.seed}", configs=("cfg",)),
-        "models": [
-            {
-                "output": name,
-                "flavor": flavor,
-                "name": f"diabetes-{name}",
-                "params": {**(models.get(name) or {}), "seed": int(wildcards.seed)},
-                "metrics": f"seed{wildcards.seed}_{name}_",
-                "tags": {"model": f"diabetes-{name}", "seed": str(wildcards.seed)},
-                "split": "split",
-                "dataset": "diabetes",
-                "source": "sklearn.datasets.load_diabetes",
-            }
-            for name, flavor in REGRESSION_FLAVOR.items()
-        ],
-    }
+    return [
+        {
+            "output": name,
+            "flavor": flavor,
+            "name": f"diabetes-{name}",
+            "params": {**(models.get(name) or {}), "seed": int(seed)},
+            "metrics": f"seed{seed}_{name}_",
+            "tags": {"model": f"diabetes-{name}", "seed": str(seed)},
+            "split": "split",
+            "dataset": "diabetes",
+            "source": "sklearn.datasets.load_diabetes",
+        }
+        for name, flavor in REGRESSION_FLAVOR.items()
+    ]

@@ -24,14 +24,13 @@ rule train_decoy_mnist:
     input:
         data=rules.prepare_mnist.output.data,
         raw=lambda wc: raw_file(wc.model),
-        experiment=EXPERIMENT_ID,
     output:
         model=results("models/{model}/seed{seed}/model.keras"),
         metrics=results("models/{model}/seed{seed}/metrics.json"),
         history=results("models/{model}/seed{seed}/history.csv"),
-        run_id=results("models/{model}/seed{seed}/run_id.txt"),
         config=results("models/{model}/seed{seed}/config.yaml"),
         example=results("models/{model}/seed{seed}/input_example.npy"),
+        record=record("train_decoy_mnist", "{model}/seed{seed}", models=DECOY_MODELS, training=True),
     log:
         logs("train_decoy_mnist", "{model}/seed{seed}"),
     benchmark:
@@ -52,7 +51,7 @@ rule train_decoy_mnist:
             "data": pick(CFG[wc.model], "data.decoy_mnist")["data"],
         },
         seed=seed_of,
-        track=track_training(),
+        provenance=True,  # the machine, in the record (infra.stage)
     script:
         "../scripts/train_decoy_mnist.py"
 
@@ -66,7 +65,6 @@ rule decoy_mnist_scores:
             rules.train_decoy_mnist.output.model, model="decoy_mnist_repaired", allow_missing=True
         )[0],
         control=results(f"models/{DECOY_CONTROL}/seed{{seed}}/model.keras"),
-        run_id=run_id(*DECOY_MODELS, DECOY_CONTROL),
         data=rules.prepare_mnist.output.data,
     output:
         table=report(
@@ -76,6 +74,16 @@ rule decoy_mnist_scores:
         ),
         summary=results("tables/seed{seed}/decoy_mnist_scores.json"),
         maps=results("attributions/decoy_mnist/seed{seed}/decoy_mnist_scores.npz"),
+        record=record(
+            "decoy_mnist_scores",
+            "seed{seed}",
+            "decoy_mnist",
+            configs=("cfg",),
+            models=(
+                *DECOY_MODELS,
+                DECOY_CONTROL,
+            ),
+        ),
     log:
         logs("decoy_mnist_scores", "seed{seed}"),
     benchmark:
@@ -92,7 +100,6 @@ rule decoy_mnist_scores:
             "attribution": DECOY_CFG["attribution"],
         },
         seed=seed_of,
-        track=track("decoy_mnist", configs=("cfg",)),
     script:
         "../scripts/decoy_mnist_scores.py"
 
@@ -101,7 +108,6 @@ rule decoy_mnist_figure:
     input:
         maps=expand(rules.decoy_mnist_scores.output.maps, seed=PAPER_SEED)[0],
         summary=expand(rules.decoy_mnist_scores.output.summary, seed=PAPER_SEED)[0],
-        run_id=run_id(*DECOY_MODELS, DECOY_CONTROL, seed=PAPER_SEED),
     output:
         png=report(
             results("figures/decoy_mnist_figure.png"),
@@ -109,6 +115,16 @@ rule decoy_mnist_figure:
             category=DECOY_CATEGORY,
         ),
         pdf=results("figures/decoy_mnist_figure.pdf"),
+        record=record(
+            "decoy_mnist_figure",
+            None,
+            "decoy_mnist",
+            models=(
+                *DECOY_MODELS,
+                DECOY_CONTROL,
+            ),
+            seed=PAPER_SEED,
+        ),
     log:
         logs("decoy_mnist_figure"),
     benchmark:
@@ -119,7 +135,6 @@ rule decoy_mnist_figure:
         **resources_of("decoy_mnist_figure"),
     params:
         cfg={"figure": DECOY_CFG["figure"]},
-        track=track("decoy_mnist"),
     script:
         "../scripts/decoy_mnist_figure.py"
 
@@ -128,7 +143,6 @@ rule decoy_mnist_seeds:
     input:
         tables=expand(rules.decoy_mnist_scores.output.table, seed=SEEDS),
         summaries=expand(rules.decoy_mnist_scores.output.summary, seed=SEEDS),
-        run_id=run_id(*DECOY_MODELS, DECOY_CONTROL, seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/decoy_mnist_seeds.csv"),
@@ -136,6 +150,7 @@ rule decoy_mnist_seeds:
             category=DECOY_CATEGORY,
         ),
         md=results("tables/decoy_mnist_seeds.md"),
+        record=record("decoy_mnist_seeds", None, "decoy_mnist", across=True),
     log:
         logs("decoy_mnist_seeds"),
     benchmark:
@@ -146,7 +161,6 @@ rule decoy_mnist_seeds:
         **resources_of("decoy_mnist_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("decoy_mnist", across=True),
     script:
         "../scripts/decoy_mnist_seeds.py"
 

@@ -12,14 +12,13 @@ rule train_imdb_bow_mlp:
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
         raw=raw_file("imdb_bow_mlp"),
-        experiment=EXPERIMENT_ID,
     output:
         model=results("models/imdb_bow_mlp/seed{seed}/model.keras"),
         metrics=results("models/imdb_bow_mlp/seed{seed}/metrics.json"),
         history=results("models/imdb_bow_mlp/seed{seed}/history.csv"),
-        run_id=results("models/imdb_bow_mlp/seed{seed}/run_id.txt"),
         config=results("models/imdb_bow_mlp/seed{seed}/config.yaml"),
         example=results("models/imdb_bow_mlp/seed{seed}/input_example.npy"),
+        record=record("train_imdb_bow_mlp", "seed{seed}", models=("imdb_bow_mlp",), training=True),
     log:
         logs("train_imdb_bow_mlp", "seed{seed}"),
     benchmark:
@@ -35,7 +34,7 @@ rule train_imdb_bow_mlp:
     params:
         cfg=training("imdb_bow_mlp"),
         seed=seed_of,
-        track=track_training("imdb_bow_mlp"),
+        provenance=True,  # the machine, in the record (infra.stage)
     script:
         "../scripts/train_imdb_bow_mlp.py"
 
@@ -43,7 +42,6 @@ rule train_imdb_bow_mlp:
 rule imdb_bow_gbar:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
-        run_id=run_id("imdb_bow_mlp"),
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
         word_index=results("data/raw/imdb_word_index.json"),
@@ -52,6 +50,7 @@ rule imdb_bow_gbar:
         csv=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.csv"),
         json=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar.json"),
         scores=results("attributions/imdb_bow_mlp/seed{seed}/imdb_bow_gbar_scores.npz"),
+        record=record("imdb_bow_gbar", "seed{seed}", "attributions", models=("imdb_bow_mlp",)),
     log:
         logs("imdb_bow_gbar", "seed{seed}"),
     benchmark:
@@ -67,7 +66,6 @@ rule imdb_bow_gbar:
             "data": BOW["data"],
             "attribution": {"batch_size": BOW["attribution"]["batch_size"]},
         },
-        track=track("attributions"),
     script:
         "../scripts/imdb_bow_gbar.py"
 
@@ -76,7 +74,6 @@ rule table2_words:
     input:
         csv=rules.imdb_bow_gbar.output.csv,
         json=rules.imdb_bow_gbar.output.json,
-        run_id=run_id("imdb_bow_mlp"),
     output:
         csv=report(
             results("tables/seed{seed}/table2_words.csv"),
@@ -84,6 +81,7 @@ rule table2_words:
             category=BOW_CATEGORY,
         ),
         md=results("tables/seed{seed}/table2_words.md"),
+        record=record("table2_words", "seed{seed}", "tables", models=("imdb_bow_mlp",)),
     log:
         logs("table2_words", "seed{seed}"),
     benchmark:
@@ -98,7 +96,6 @@ rule table2_words:
         cfg={
             "attribution": {k: BOW["attribution"][k] for k in ("top_k", "paper_words")},
         },
-        track=track("tables"),
     script:
         "../scripts/table2_words.py"
 
@@ -106,13 +103,13 @@ rule table2_words:
 rule bow_linear_agreement:
     input:
         scores=rules.imdb_bow_gbar.output.scores,
-        run_id=run_id("imdb_bow_mlp"),
     output:
         json=report(
             results("tables/seed{seed}/bow_linear_agreement.json"),
             caption="../report/bow_linear_agreement.rst",
             category=BOW_CATEGORY,
         ),
+        record=record("bow_linear_agreement", "seed{seed}", "tables", models=("imdb_bow_mlp",)),
     log:
         logs("bow_linear_agreement", "seed{seed}"),
     benchmark:
@@ -123,8 +120,6 @@ rule bow_linear_agreement:
         ENV
     resources:
         **resources_of("bow_linear_agreement"),
-    params:
-        track=track("tables"),
     script:
         "../scripts/bow_linear_agreement.py"
 
@@ -135,7 +130,6 @@ rule table2_seeds:
         words=expand(rules.table2_words.output.csv, seed=SEEDS),
         agreement=expand(rules.bow_linear_agreement.output.json, seed=SEEDS),
         metrics=expand(rules.train_imdb_bow_mlp.output.metrics, seed=SEEDS),
-        run_id=run_id("imdb_bow_mlp", seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/table2_seeds.csv"),
@@ -148,6 +142,7 @@ rule table2_seeds:
             caption="../report/table2_seeds_pairs.rst",
             category=BOW_CATEGORY,
         ),
+        record=record("table2_seeds", None, "tables", across=True),
     log:
         logs("table2_seeds"),
     benchmark:
@@ -161,7 +156,6 @@ rule table2_seeds:
             "seeds": SEEDS,
             "attribution": {k: BOW["attribution"][k] for k in ("top_k", "paper_words", "seeds")},
         },
-        track=track("tables", across=True),
     script:
         "../scripts/table2_seeds.py"
 
@@ -171,7 +165,6 @@ rule imdb_bow_gbar_figure:
         csv=expand(rules.imdb_bow_gbar.output.csv, seed=PAPER_SEED)[0],
         scores=expand(rules.imdb_bow_gbar.output.scores, seed=PAPER_SEED)[0],
         agreement=expand(rules.bow_linear_agreement.output.json, seed=PAPER_SEED)[0],
-        run_id=run_id("imdb_bow_mlp", seed=PAPER_SEED),
     output:
         png=report(
             results("figures/imdb_bow_gbar_figure.png"),
@@ -179,6 +172,9 @@ rule imdb_bow_gbar_figure:
             category=BOW_CATEGORY,
         ),
         pdf=results("figures/imdb_bow_gbar_figure.pdf"),
+        record=record(
+            "imdb_bow_gbar_figure", None, "figures", models=("imdb_bow_mlp",), seed=PAPER_SEED
+        ),
     log:
         logs("imdb_bow_gbar_figure"),
     benchmark:
@@ -189,7 +185,6 @@ rule imdb_bow_gbar_figure:
         **resources_of("imdb_bow_gbar_figure"),
     params:
         cfg={"figure": BOW["figure"]},
-        track=track("figures"),
     script:
         "../scripts/imdb_bow_gbar_figure.py"
 

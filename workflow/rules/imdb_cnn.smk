@@ -12,14 +12,13 @@ rule train_imdb_cnn:
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
         raw=raw_file("imdb_cnn"),
-        experiment=EXPERIMENT_ID,
     output:
         model=results("models/imdb_cnn/seed{seed}/model.keras"),
         metrics=results("models/imdb_cnn/seed{seed}/metrics.json"),
         history=results("models/imdb_cnn/seed{seed}/history.csv"),
-        run_id=results("models/imdb_cnn/seed{seed}/run_id.txt"),
         config=results("models/imdb_cnn/seed{seed}/config.yaml"),
         example=results("models/imdb_cnn/seed{seed}/input_example.npy"),
+        record=record("train_imdb_cnn", "seed{seed}", models=("imdb_cnn",), training=True),
     log:
         logs("train_imdb_cnn", "seed{seed}"),
     benchmark:
@@ -37,7 +36,7 @@ rule train_imdb_cnn:
         cfg=training("imdb_cnn"),
         seed=seed_of,
         tf_threads=CNN["train"]["threads"],
-        track=track_training("imdb_cnn"),
+        provenance=True,  # the machine, in the record (infra.stage)
     script:
         "../scripts/train_imdb_cnn.py"
 
@@ -45,11 +44,11 @@ rule train_imdb_cnn:
 rule imdb_cnn_word_gradients:
     input:
         model=rules.train_imdb_cnn.output.model,
-        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
     output:
         gradients=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.npz"),
         summary=results("attributions/imdb_cnn/seed{seed}/imdb_cnn_word_gradients.json"),
+        record=record("imdb_cnn_word_gradients", "seed{seed}", "attributions", models=("imdb_cnn",)),
     log:
         logs("imdb_cnn_word_gradients", "seed{seed}"),
     benchmark:
@@ -68,7 +67,6 @@ rule imdb_cnn_word_gradients:
                 k: CNN["attribution"][k] for k in ("targets", "batch_size", "chunk_size")
             },
         },
-        track=track("attributions"),
     script:
         "../scripts/imdb_cnn_word_gradients.py"
 
@@ -76,7 +74,6 @@ rule imdb_cnn_word_gradients:
 rule table1_expressions:
     input:
         gradients=rules.imdb_cnn_word_gradients.output.gradients,
-        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
@@ -86,6 +83,7 @@ rule table1_expressions:
             category=CNN_CATEGORY,
         ),
         md=results("tables/seed{seed}/table1_expressions.md"),
+        record=record("table1_expressions", "seed{seed}", "tables", models=("imdb_cnn",)),
     log:
         logs("table1_expressions", "seed{seed}"),
     benchmark:
@@ -103,7 +101,6 @@ rule table1_expressions:
             "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window", "table")},
         },
         seed=seed_of,
-        track=track("tables"),
     script:
         "../scripts/table1_expressions.py"
 
@@ -113,7 +110,6 @@ rule table1_expressions:
 rule table1_seeds:
     input:
         gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=SEEDS),
-        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
@@ -128,6 +124,7 @@ rule table1_seeds:
             caption="../report/table1_seeds.rst",
             category=CNN_CATEGORY,
         ),
+        record=record("table1_seeds", None, "tables", across=True),
     log:
         logs("table1_seeds"),
     benchmark:
@@ -143,7 +140,6 @@ rule table1_seeds:
             "data": CNN["data"],
             "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window", "table")},
         },
-        track=track("tables", across=True),
     script:
         "../scripts/table1_seeds.py"
 
@@ -152,7 +148,6 @@ rule table1_expressions_figure:
     input:
         table=expand(rules.table1_expressions.output.csv, seed=PAPER_SEED)[0],
         gradients=expand(rules.imdb_cnn_word_gradients.output.gradients, seed=PAPER_SEED)[0],
-        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
     output:
@@ -165,6 +160,9 @@ rule table1_expressions_figure:
             results("figures/table1_expressions_figure.png"),
             caption="../report/table1_expressions_figure.rst",
             category=CNN_CATEGORY,
+        ),
+        record=record(
+            "table1_expressions_figure", None, "figures", models=("imdb_cnn",), seed=PAPER_SEED
         ),
     log:
         logs("table1_expressions_figure"),
@@ -181,7 +179,6 @@ rule table1_expressions_figure:
             "data": CNN["data"],
             "attribution": {k: CNN["attribution"][k] for k in ("rank_by", "window")},
         },
-        track=track("figures"),
     script:
         "../scripts/table1_expressions_figure.py"
 

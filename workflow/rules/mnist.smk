@@ -10,14 +10,13 @@ rule train_mnist:
     input:
         data=rules.prepare_mnist.output.data,
         raw=lambda wc: raw_file(wc.model),
-        experiment=EXPERIMENT_ID,
     output:
         model=results("models/{model}/seed{seed}/model.keras"),
         metrics=results("models/{model}/seed{seed}/metrics.json"),
         history=results("models/{model}/seed{seed}/history.csv"),
-        run_id=results("models/{model}/seed{seed}/run_id.txt"),
         config=results("models/{model}/seed{seed}/config.yaml"),
         example=results("models/{model}/seed{seed}/input_example.npy"),
+        record=record("train_mnist", "{model}/seed{seed}", models=PIXEL_MODELS, training=True),
     log:
         logs("train_mnist", "{model}/seed{seed}"),
     benchmark:
@@ -34,7 +33,7 @@ rule train_mnist:
     params:
         cfg=lambda wc: training(wc.model),
         seed=seed_of,
-        track=track_training(),
+        provenance=True,  # the machine, in the record (infra.stage)
     script:
         "../scripts/train_mnist.py"
 
@@ -42,10 +41,16 @@ rule train_mnist:
 rule mnist_jacobian:
     input:
         model=rules.train_mnist.output.model,
-        run_id=run_id("{model}"),
         data=rules.prepare_mnist.output.data,
     output:
         jacobian=results("attributions/{model}/seed{seed}/mnist_jacobian.npz"),
+        record=record(
+            "mnist_jacobian",
+            "{model}/seed{seed}",
+            "attributions",
+            configs=("cfg",),
+            models=PIXEL_MODELS,
+        ),
     log:
         logs("mnist_jacobian", "{model}/seed{seed}"),
     benchmark:
@@ -59,7 +64,6 @@ rule mnist_jacobian:
         **resources_of("mnist_jacobian"),
     params:
         cfg=lambda wc: {k: CFG[wc.model][k] for k in ("model", "attribution")},
-        track=track("attributions", configs=("cfg",)),
     script:
         "../scripts/mnist_jacobian.py"
 
@@ -67,9 +71,11 @@ rule mnist_jacobian:
 rule mnist_logreg_weights:
     input:
         model=expand(rules.train_mnist.output.model, model="mnist_logreg", allow_missing=True)[0],
-        run_id=run_id("mnist_logreg"),
     output:
         weights=results("attributions/mnist_logreg/seed{seed}/mnist_logreg_weights.npz"),
+        record=record(
+            "mnist_logreg_weights", "seed{seed}", "attributions", models=("mnist_logreg",)
+        ),
     log:
         logs("mnist_logreg_weights", "seed{seed}"),
     benchmark:
@@ -80,8 +86,6 @@ rule mnist_logreg_weights:
         ENV
     resources:
         **resources_of("mnist_logreg_weights"),
-    params:
-        track=track("attributions"),
     script:
         "../scripts/mnist_logreg_weights.py"
 
@@ -93,7 +97,6 @@ rule mnist_jacobian_table:
             rules.mnist_jacobian.output.jacobian, model="mnist_logreg", allow_missing=True
         )[0],
         weights=rules.mnist_logreg_weights.output.weights,
-        run_id=run_id(*MNIST_MODELS),
     output:
         csv=report(
             results("tables/seed{seed}/mnist_jacobian_table.csv"),
@@ -102,6 +105,7 @@ rule mnist_jacobian_table:
             subcategory="seed {seed}",
         ),
         md=results("tables/seed{seed}/mnist_jacobian_table.md"),
+        record=record("mnist_jacobian_table", "seed{seed}", "tables", models=(*MNIST_MODELS,)),
     log:
         logs("mnist_jacobian_table", "seed{seed}"),
     benchmark:
@@ -112,8 +116,6 @@ rule mnist_jacobian_table:
         ENV
     resources:
         **resources_of("mnist_jacobian_table"),
-    params:
-        track=track("tables"),
     script:
         "../scripts/mnist_jacobian_table.py"
 
@@ -123,7 +125,6 @@ rule mnist_jacobian_figure:
         mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=PAPER_SEED)[0],
         weights=expand(rules.mnist_logreg_weights.output.weights, seed=PAPER_SEED)[0],
         table=expand(rules.mnist_jacobian_table.output.csv, seed=PAPER_SEED)[0],
-        run_id=run_id(*MNIST_MODELS, seed=PAPER_SEED),
     output:
         png=report(
             results("figures/mnist_jacobian_figure.png"),
@@ -131,6 +132,9 @@ rule mnist_jacobian_figure:
             category="5.3 MNIST",
         ),
         pdf=results("figures/mnist_jacobian_figure.pdf"),
+        record=record(
+            "mnist_jacobian_figure", None, "figures", models=(*MNIST_MODELS,), seed=PAPER_SEED
+        ),
     log:
         logs("mnist_jacobian_figure"),
     benchmark:
@@ -141,7 +145,6 @@ rule mnist_jacobian_figure:
         **resources_of("mnist_jacobian_figure"),
     params:
         cfg={"figure": CFG["mnist_mlp"]["figure"]},
-        track=track("figures"),
     script:
         "../scripts/mnist_jacobian_figure.py"
 
@@ -151,7 +154,6 @@ rule mnist_seeds:
         mlp=expand(rules.mnist_jacobian.output.jacobian, model="mnist_mlp", seed=SEEDS),
         logreg=expand(rules.mnist_jacobian.output.jacobian, model="mnist_logreg", seed=SEEDS),
         weights=expand(rules.mnist_logreg_weights.output.weights, seed=SEEDS),
-        run_id=rules.mnist_jacobian_figure.input.run_id,
     output:
         csv=report(
             results("tables/mnist_seeds.csv"),
@@ -159,6 +161,7 @@ rule mnist_seeds:
             category="5.3 MNIST",
         ),
         md=results("tables/mnist_seeds.md"),
+        record=record("mnist_seeds", None, "tables", across=True),
     log:
         logs("mnist_seeds"),
     benchmark:
@@ -169,7 +172,6 @@ rule mnist_seeds:
         **resources_of("mnist_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("tables", across=True),
     script:
         "../scripts/mnist_seeds.py"
 
@@ -179,7 +181,6 @@ rule mnist_jacobian_variants_figure:
         mlp=rules.mnist_jacobian_figure.input.mlp,
         mlp_seeds=rules.mnist_seeds.input.mlp,
         weights_seeds=rules.mnist_seeds.input.weights,
-        run_id=rules.mnist_jacobian_figure.input.run_id,
     output:
         png=report(
             results("figures/mnist_jacobian_variants_figure.png"),
@@ -187,6 +188,7 @@ rule mnist_jacobian_variants_figure:
             category="5.3 MNIST",
         ),
         pdf=results("figures/mnist_jacobian_variants_figure.pdf"),
+        record=record("mnist_jacobian_variants_figure", None, "figures", across=True),
     log:
         logs("mnist_jacobian_variants_figure"),
     benchmark:
@@ -197,7 +199,6 @@ rule mnist_jacobian_variants_figure:
         **resources_of("mnist_jacobian_variants_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": CFG["mnist_mlp"]["figure"]},
-        track=track("figures", across=True),
     script:
         "../scripts/mnist_jacobian_variants_figure.py"
 

@@ -62,14 +62,15 @@ rule train_imdb_cnn_planted:
         train=rules.planted_imdb.output.train,
         consistent=rules.planted_imdb.output.consistent,
         raw=raw_file("imdb_cnn_planted"),
-        experiment=EXPERIMENT_ID,
     output:
         model=results("models/imdb_cnn_planted/seed{seed}/model.keras"),
         metrics=results("models/imdb_cnn_planted/seed{seed}/metrics.json"),
         history=results("models/imdb_cnn_planted/seed{seed}/history.csv"),
-        run_id=results("models/imdb_cnn_planted/seed{seed}/run_id.txt"),
         config=results("models/imdb_cnn_planted/seed{seed}/config.yaml"),
         example=results("models/imdb_cnn_planted/seed{seed}/input_example.npy"),
+        record=record(
+            "train_imdb_cnn_planted", "seed{seed}", models=("imdb_cnn_planted",), training=True
+        ),
     log:
         logs("train_imdb_cnn_planted", "seed{seed}"),
     benchmark:
@@ -86,7 +87,7 @@ rule train_imdb_cnn_planted:
         cfg=training("imdb_cnn_planted"),
         seed=seed_of,
         tf_threads=PLANT_CNN["train"]["threads"],
-        track=track_training("imdb_cnn_planted"),
+        provenance=True,  # the machine, in the record (infra.stage)
     script:
         "../scripts/train_imdb_cnn_planted.py"
 
@@ -96,14 +97,18 @@ rule train_imdb_bow_mlp_planted:
         train=rules.planted_imdb.output.train,
         consistent=rules.planted_imdb.output.consistent,
         raw=raw_file("imdb_bow_mlp_planted"),
-        experiment=EXPERIMENT_ID,
     output:
         model=results("models/imdb_bow_mlp_planted/seed{seed}/model.keras"),
         metrics=results("models/imdb_bow_mlp_planted/seed{seed}/metrics.json"),
         history=results("models/imdb_bow_mlp_planted/seed{seed}/history.csv"),
-        run_id=results("models/imdb_bow_mlp_planted/seed{seed}/run_id.txt"),
         config=results("models/imdb_bow_mlp_planted/seed{seed}/config.yaml"),
         example=results("models/imdb_bow_mlp_planted/seed{seed}/input_example.npy"),
+        record=record(
+            "train_imdb_bow_mlp_planted",
+            "seed{seed}",
+            models=("imdb_bow_mlp_planted",),
+            training=True,
+        ),
     log:
         logs("train_imdb_bow_mlp_planted", "seed{seed}"),
     benchmark:
@@ -118,7 +123,7 @@ rule train_imdb_bow_mlp_planted:
     params:
         cfg=training("imdb_bow_mlp_planted"),
         seed=seed_of,
-        track=track_training("imdb_bow_mlp_planted"),
+        provenance=True,  # the machine, in the record (infra.stage)
     script:
         "../scripts/train_imdb_bow_mlp_planted.py"
 
@@ -129,7 +134,6 @@ rule planted_tokens:
         bow_planted=rules.train_imdb_bow_mlp_planted.output.model,
         cnn_control=rules.train_imdb_cnn.output.model,
         bow_control=rules.train_imdb_bow_mlp.output.model,
-        run_id=run_id("imdb_cnn_planted", "imdb_bow_mlp_planted"),
         clean=rules.planted_imdb.output.clean,
         consistent=rules.planted_imdb.output.consistent,
         swapped=rules.planted_imdb.output.swapped,
@@ -141,6 +145,15 @@ rule planted_tokens:
         ),
         json=results("tables/seed{seed}/planted_tokens.json"),
         words=results("tables/seed{seed}/planted_tokens_words.csv"),
+        record=record(
+            "planted_tokens",
+            "seed{seed}",
+            "tables",
+            models=(
+                "imdb_cnn_planted",
+                "imdb_bow_mlp_planted",
+            ),
+        ),
     log:
         logs("planted_tokens", "seed{seed}"),
     benchmark:
@@ -159,7 +172,6 @@ rule planted_tokens:
             "maxlen": PLANT_CNN["model"]["maxlen"],
         },
         seed=seed_of,
-        track=track("tables"),
     script:
         "../scripts/planted_tokens.py"
 
@@ -167,7 +179,6 @@ rule planted_tokens:
 rule planted_tokens_seeds:
     input:
         tables=expand(rules.planted_tokens.output.csv, seed=SEEDS),
-        run_id=run_id("imdb_cnn_planted", "imdb_bow_mlp_planted", seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/planted_tokens_seeds.csv"),
@@ -175,6 +186,7 @@ rule planted_tokens_seeds:
             category=PLANT_CATEGORY,
         ),
         md=results("tables/planted_tokens_seeds.md"),
+        record=record("planted_tokens_seeds", None, "tables", across=True),
     log:
         logs("planted_tokens_seeds"),
     benchmark:
@@ -185,7 +197,6 @@ rule planted_tokens_seeds:
         **resources_of("planted_tokens_seeds"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("tables", across=True),
     script:
         "../scripts/planted_tokens_seeds.py"
 
@@ -194,12 +205,14 @@ rule planted_tokens_figure:
     input:
         words=expand(rules.planted_tokens.output.words, seed=PAPER_SEED)[0],
         tokens=rules.planted_imdb.output.tokens,
-        run_id=run_id("imdb_cnn_planted", seed=PAPER_SEED),
     output:
         png=report(
             results("figures/planted_tokens_figure.png"),
             caption="../report/planted_tokens_figure.rst",
             category=PLANT_CATEGORY,
+        ),
+        record=record(
+            "planted_tokens_figure", None, "figures", models=("imdb_cnn_planted",), seed=PAPER_SEED
         ),
     log:
         logs("planted_tokens_figure"),
@@ -211,7 +224,6 @@ rule planted_tokens_figure:
         **resources_of("planted_tokens_figure"),
     params:
         cfg={"figure": PLANT["figure"]},
-        track=track("figures"),
     script:
         "../scripts/planted_tokens_figure.py"
 

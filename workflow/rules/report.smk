@@ -6,7 +6,6 @@ rule paper_report:
     input:
         claims=CLAIMS,
         section_claims=SECTION_CLAIMS,  # config/claims/<section>.yaml, in section order
-        experiment=EXPERIMENT_ID,  # the report goes into the evaluation run of this experiment
         # what made each model (the paper seed's), as its training rule saved it
         configs=[results(f"models/{m}/seed{PAPER_SEED}/config.yaml") for m in MODELS],
         # every claim's result file on every seed (`{seed}` expanded over SEEDS)
@@ -28,6 +27,7 @@ rule paper_report:
             caption="../report/paper_report_claims.rst",
             category="Report",
         ),
+        record=record("paper_report", None, "report", across=True),
     log:
         logs("paper_report"),
     benchmark:
@@ -38,6 +38,5 @@ rule paper_report:
         **resources_of("paper_report"),
     params:
         cfg={"seeds": SEEDS},
-        track=track("report", across=True),
     script:
         "../scripts/paper_report.py"

@@ -12,7 +12,6 @@ SENS_CATEGORY = "Beyond the paper: sensitivity"
 rule taylor_validity:
     input:
         unpack(model_files("taylor_validity")),  # one input per scored model, named after it
-        run_id=run_ids("taylor_validity"),
         mnist=rules.prepare_mnist.output.data,
         test=rules.prepare_imdb.output.test,
     output:
@@ -22,6 +21,13 @@ rule taylor_validity:
             category=SENS_CATEGORY,
         ),
         json=results("tables/seed{seed}/taylor_validity.json"),
+        record=record(
+            "taylor_validity",
+            "seed{seed}",
+            "sensitivity",
+            configs=("cfg",),
+            models=evaluated("taylor_validity"),
+        ),
     log:
         logs("taylor_validity", "seed{seed}"),
     benchmark:
@@ -39,7 +45,6 @@ rule taylor_validity:
         },
         models=scored("taylor_validity"),
         seed=seed_of,
-        track=track("sensitivity", configs=("cfg",)),
     script:
         "../scripts/taylor_validity.py"
 
@@ -47,7 +52,6 @@ rule taylor_validity:
 rule fgsm_robustness:
     input:
         unpack(model_files("fgsm_robustness")),
-        run_id=run_ids("fgsm_robustness"),
         mnist=rules.prepare_mnist.output.data,
     output:
         csv=report(
@@ -56,6 +60,13 @@ rule fgsm_robustness:
             category=SENS_CATEGORY,
         ),
         json=results("tables/seed{seed}/fgsm_robustness.json"),
+        record=record(
+            "fgsm_robustness",
+            "seed{seed}",
+            "sensitivity",
+            configs=("cfg",),
+            models=evaluated("fgsm_robustness"),
+        ),
     log:
         logs("fgsm_robustness", "seed{seed}"),
     benchmark:
@@ -70,7 +81,6 @@ rule fgsm_robustness:
         cfg={"attribution": {k: SENS_ATTR[k] for k in ("batch_size", "fgsm")}},
         models=scored("fgsm_robustness"),
         seed=seed_of,
-        track=track("sensitivity", configs=("cfg",)),
     script:
         "../scripts/fgsm_robustness.py"
 
@@ -78,7 +88,6 @@ rule fgsm_robustness:
 rule bow_word_flips:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
-        run_id=run_id("imdb_bow_mlp"),
         test=rules.prepare_imdb.output.test,
     output:
         csv=report(
@@ -87,6 +96,13 @@ rule bow_word_flips:
             category=SENS_CATEGORY,
         ),
         json=results("tables/seed{seed}/bow_word_flips.json"),
+        record=record(
+            "bow_word_flips",
+            "seed{seed}",
+            "sensitivity",
+            configs=("cfg",),
+            models=("imdb_bow_mlp",),
+        ),
     log:
         logs("bow_word_flips", "seed{seed}"),
     benchmark:
@@ -103,7 +119,6 @@ rule bow_word_flips:
             "data": SENS["data"],
         },
         seed=seed_of,
-        track=track("sensitivity", configs=("cfg",)),
     script:
         "../scripts/bow_word_flips.py"
 
@@ -111,7 +126,6 @@ rule bow_word_flips:
 rule cnn_word_substitutions:
     input:
         model=rules.train_imdb_cnn.output.model,
-        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
         tokens=rules.prepare_imdb.output.tokens,
         word_index=results("data/raw/imdb_word_index.json"),
@@ -123,6 +137,13 @@ rule cnn_word_substitutions:
         ),
         md=results("tables/seed{seed}/cnn_word_substitutions.md"),
         json=results("tables/seed{seed}/cnn_word_substitutions.json"),
+        record=record(
+            "cnn_word_substitutions",
+            "seed{seed}",
+            "sensitivity",
+            configs=("cfg",),
+            models=("imdb_cnn",),
+        ),
     log:
         logs("cnn_word_substitutions", "seed{seed}"),
     benchmark:
@@ -139,7 +160,6 @@ rule cnn_word_substitutions:
             "data": SENS["data"],
         },
         seed=seed_of,
-        track=track("sensitivity", configs=("cfg",)),
     script:
         "../scripts/cnn_word_substitutions.py"
 
@@ -150,7 +170,6 @@ rule sensitivity_seeds:
         robustness=expand(rules.fgsm_robustness.output.json, seed=SEEDS),
         flips=expand(rules.bow_word_flips.output.json, seed=SEEDS),
         substitutions=expand(rules.cnn_word_substitutions.output.json, seed=SEEDS),
-        run_id=run_ids("taylor_validity", PAPER_SEED),
     output:
         csv=report(
             results("tables/sensitivity_seeds.csv"),
@@ -158,6 +177,7 @@ rule sensitivity_seeds:
             category=SENS_CATEGORY,
         ),
         md=results("tables/sensitivity_seeds.md"),
+        record=record("sensitivity_seeds", None, "sensitivity", across=True),
     log:
         logs("sensitivity_seeds"),
     benchmark:
@@ -175,7 +195,6 @@ rule sensitivity_seeds:
                 "word_flips": {"max_flips": SENS_ATTR["word_flips"]["max_flips"]},
             },
         },
-        track=track("sensitivity", across=True),
     script:
         "../scripts/sensitivity_seeds.py"
 
@@ -183,7 +202,6 @@ rule sensitivity_seeds:
 rule taylor_validity_figure:
     input:
         tables=expand(rules.taylor_validity.output.csv, seed=SEEDS),
-        run_id=rules.sensitivity_seeds.input.run_id,
     output:
         png=report(
             results("figures/taylor_validity_figure.png"),
@@ -191,6 +209,7 @@ rule taylor_validity_figure:
             category=SENS_CATEGORY,
         ),
         pdf=results("figures/taylor_validity_figure.pdf"),
+        record=record("taylor_validity_figure", None, "figures", across=True),
     log:
         logs("taylor_validity_figure"),
     benchmark:
@@ -205,7 +224,6 @@ rule taylor_validity_figure:
             "threshold": SENS_ATTR["taylor"]["threshold"],
             "figure": SENS["figure"],
         },
-        track=track("figures", across=True),
     script:
         "../scripts/taylor_validity_figure.py"
 
@@ -213,7 +231,6 @@ rule taylor_validity_figure:
 rule fgsm_robustness_figure:
     input:
         tables=expand(rules.fgsm_robustness.output.csv, seed=SEEDS),
-        run_id=run_ids("fgsm_robustness", PAPER_SEED),
     output:
         png=report(
             results("figures/fgsm_robustness_figure.png"),
@@ -221,6 +238,7 @@ rule fgsm_robustness_figure:
             category=SENS_CATEGORY,
         ),
         pdf=results("figures/fgsm_robustness_figure.pdf"),
+        record=record("fgsm_robustness_figure", None, "figures", across=True),
     log:
         logs("fgsm_robustness_figure"),
     benchmark:
@@ -231,7 +249,6 @@ rule fgsm_robustness_figure:
         **resources_of("fgsm_robustness_figure"),
     params:
         cfg={"seeds": SEEDS, "figure": SENS["figure"]},
-        track=track("figures", across=True),
     script:
         "../scripts/fgsm_robustness_figure.py"
 

@@ -26,7 +26,6 @@ TEXT_SHARED = (
 rule text_faithfulness:
     input:
         model=rules.train_imdb_cnn.output.model,
-        run_id=run_id("imdb_cnn"),
         test=rules.prepare_imdb.output.test,
     output:
         csv=report(
@@ -37,6 +36,7 @@ rule text_faithfulness:
         curves=results("tables/seed{seed}/text_faithfulness_curves.csv"),
         agreement=results("tables/seed{seed}/text_faithfulness_agreement.csv"),
         sanity=results("tables/seed{seed}/text_faithfulness_sanity.csv"),
+        record=record("text_faithfulness", "seed{seed}", "tables", models=("imdb_cnn",)),
     log:
         logs("text_faithfulness", "seed{seed}"),
     benchmark:
@@ -62,7 +62,6 @@ rule text_faithfulness:
             "data": TEXT["data"],
         },
         seed=seed_of,
-        track=track("tables"),
     script:
         "../scripts/text_faithfulness.py"
 
@@ -70,7 +69,6 @@ rule text_faithfulness:
 rule bow_faithfulness:
     input:
         model=rules.train_imdb_bow_mlp.output.model,
-        run_id=run_id("imdb_bow_mlp"),
         gbar=rules.imdb_bow_gbar.output.npz,
         train=rules.prepare_imdb.output.train,
         test=rules.prepare_imdb.output.test,
@@ -82,6 +80,7 @@ rule bow_faithfulness:
         ),
         curves=results("tables/seed{seed}/bow_faithfulness_curves.csv"),
         agreement=results("tables/seed{seed}/bow_faithfulness_agreement.csv"),
+        record=record("bow_faithfulness", "seed{seed}", "tables", models=("imdb_bow_mlp",)),
     log:
         logs("bow_faithfulness", "seed{seed}"),
     benchmark:
@@ -106,7 +105,6 @@ rule bow_faithfulness:
             "data": TEXT["data"],
         },
         seed=seed_of,
-        track=track("tables"),
     script:
         "../scripts/bow_faithfulness.py"
 
@@ -118,7 +116,6 @@ rule text_faithfulness_seeds:
         cnn_sanity=expand(rules.text_faithfulness.output.sanity, seed=SEEDS),
         bow=expand(rules.bow_faithfulness.output.csv, seed=SEEDS),
         bow_agreement=expand(rules.bow_faithfulness.output.agreement, seed=SEEDS),
-        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
     output:
         csv=report(
             results("tables/text_faithfulness_seeds.csv"),
@@ -126,6 +123,7 @@ rule text_faithfulness_seeds:
             category=TEXT_CATEGORY,
         ),
         md=results("tables/text_faithfulness_seeds.md"),
+        record=record("text_faithfulness_seeds", None, "tables", across=True),
     log:
         logs("text_faithfulness_seeds"),
     benchmark:
@@ -148,7 +146,6 @@ rule text_faithfulness_seeds:
                 "sanity.reviews",
             ),
         },
-        track=track("tables", across=True),
     script:
         "../scripts/text_faithfulness_seeds.py"
 
@@ -158,7 +155,6 @@ rule text_faithfulness_figure:
         seeds=rules.text_faithfulness_seeds.output.csv,
         cnn_curves=expand(rules.text_faithfulness.output.curves, seed=PAPER_SEED)[0],
         bow_curves=expand(rules.bow_faithfulness.output.curves, seed=PAPER_SEED)[0],
-        run_id=run_id("imdb_cnn", seed=PAPER_SEED),
     output:
         png=report(
             results("figures/text_faithfulness_figure.png"),
@@ -166,6 +162,7 @@ rule text_faithfulness_figure:
             category=TEXT_CATEGORY,
         ),
         pdf=results("figures/text_faithfulness_figure.pdf"),
+        record=record("text_faithfulness_figure", None, "figures", across=True),
     log:
         logs("text_faithfulness_figure"),
     benchmark:
@@ -179,7 +176,6 @@ rule text_faithfulness_figure:
             "figure": TEXT["figure"],
             "attribution": {"removals": TEXT["attribution"]["removals"]},
         },
-        track=track("figures", across=True),
     script:
         "../scripts/text_faithfulness_figure.py"
 

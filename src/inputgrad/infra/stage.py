@@ -2,9 +2,10 @@
 
 `run(inputs, outputs, params) -> metrics | None` reads its inputs, computes and writes its
 outputs (atomically, through `infra.io`); it neither opens MLflow nor knows where results live.
-`main` does the rest, the same way for every rule: the rule's log, the tracking the rule
-declared in its `track` param (`infra.tracking.record`), and errors: a named error
-(`infra.errors.InputgradError`) becomes one line in the log and exit code 1.
+`main` does the rest, the same way for every rule: the rule's log, the record of a tracked
+rule (its output `record`, `infra.records`: what the tracking jobs log to MLflow; no stage
+imports MLflow), and errors: a named error (`infra.errors.InputgradError`) becomes one line in
+the log and exit code 1.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from . import logs
 from .errors import InputgradError
@@ -52,24 +54,28 @@ def tensorflow_threads(n: int) -> None:
 
 def main(smk, run) -> None:
     # SIGTERM (how Snakemake and schedulers stop jobs) unwinds like Ctrl-C, so a half-logged
-    # MLflow run is closed as KILLED instead of staying RUNNING.
+    # MLflow run (a tracking job's) is closed as KILLED instead of staying RUNNING.
     signal.signal(signal.SIGTERM, _interrupt)
     log = logs.setup(smk.log[0] if smk.log else None)
     inputs, outputs, params = named(smk.input), named(smk.output), named(smk.params)
-    track = params.pop("track", None)
+    record = outputs.pop("record", None)  # written last, by this path, never by the stage
     if execution(smk.resources):
         params["execution"] = execution(smk.resources)
     tensorflow_threads(params.pop("tf_threads", None) or smk.threads)
-    if track and "run" in track:  # a training rule: note the machine before TF is imported
+    provenance = None
+    if record and params.get("provenance"):  # a training rule: the machine, before TF loads
         from .provenance import describe
 
-        track = {**track, "provenance": describe()}
+        params.pop("provenance")
+        provenance = describe()
     try:
+        started = time.time()
         metrics = run(inputs, outputs, params) or {}
-        if track:
-            from .tracking import record
+        if record:
+            from .records import write_record
 
-            record({**track, "rule": smk.rule}, inputs, outputs, params, metrics)
+            write_record(record, smk.rule, inputs, outputs, params, metrics, started,
+                         time.time(), provenance)
     except InputgradError as err:
         log.error("%s: %s", smk.rule, err)
         logging.shutdown()

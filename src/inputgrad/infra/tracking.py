@@ -1,17 +1,19 @@
-"""MLflow as a side channel, done once for every rule by `record` (called by `infra.stage`).
+"""MLflow, done once for every rule, by the tracking jobs only (rules in tracking.smk).
 
-A rule declares what it logs in its `track` param (built by `common.smk`):
-- training rules: {"tracking": {...}, "run": {"name", "tags"}, "artifacts": {output: folder},
-  "model": {...}} (plus "provenance", the machine and package fields of `infra.provenance`, as
-  run tags): the run is created only after the stage has written its outputs, then params (the
-  resolved config), per-epoch metrics (from the history CSV), final metrics and artifacts are
-  logged, then the saved Keras model as an MLflow Model (see below), and the run is closed,
-  FINISHED, or FAILED/KILLED if logging itself is interrupted; its id file (output `run_id`) is
-  the handle later rules declare as input.
-- later rules: {"tracking": {...}, "runs": <input key of run-id files>, "artifacts": folder,
-  "configs": [param names]}: every output goes into each of those runs under `folder`, the
-  named params as JSON (config/<rule>.json), and the metrics the stage returned (non-finite
-  ones left out).
+No computation opens MLflow or reads a run id. A tracked rule's job writes a record
+(`infra.records`, output `record`), and its declaration beside the rule (common.smk `record`)
+says how the record is logged:
+- `track_model` (one job per model, all seeds): per seed, a new run made from the training
+  record (`log_training`): params (the resolved config), per-epoch metrics (the history CSV),
+  final metrics, datasets, artifacts and the saved Keras model as an MLflow Model (below),
+  started and ended when the training did; then every stage record about the model
+  (`log_stage`): its outputs under the declared folder, the named params as JSON
+  (config/<rule>.json), and that model's metrics as <rule>/<name>. The run is closed FINISHED,
+  or FAILED/KILLED if logging itself breaks or is interrupted; its id goes to
+  results/mlflow/runs/<model>/seed<N>.txt.
+- `track_evaluation` (one job): the workflow run's evaluation run, with what is about several
+  models or seeds, the report, and the MLflow Models stages fitted (`_log_stage_model`),
+  linked to every model run.
 
 MLflow Model of a training run ("model": {"output", "name", "example", "registered_name",
 "alias"}): the Keras file of output `output` is logged with MLflow's Keras flavour as the
@@ -24,10 +26,10 @@ encoding. With `registered_name` the model also becomes a version of that
 registered model, tagged with the run's tags and pointed at by `alias` (e.g.
 `models:/inputgrad-imdb_cnn@seed0`).
 
-Reruns: a new training run supersedes (closes and deletes) the earlier runs of the same model
-and seed, with their logged models (MLflow keeps deleted runs and models restorable until
-`mlflow gc`); their registry versions are deleted (the registry has no restorable delete), so
-the registry only ever holds versions of live runs, and the alias moves to the new version.
+Reruns: a new run of a model and seed supersedes (closes and deletes) the earlier runs of it,
+with their logged models (MLflow keeps deleted runs and models restorable until `mlflow gc`);
+their registry versions are deleted (the registry has no restorable delete), so the registry
+only ever holds versions of live runs, and the alias moves to the new version.
 
 `tracking` is the store part of the DAG-level `tracking:` config ({uri, experiment}); uri null
 means the SQLite store `infra.paths.DEFAULT_STORE` under the project directory. With SQLite,
@@ -234,10 +236,11 @@ class Tracker:
             return self.client.create_experiment(name, artifact_location=location,
                                                  tags=EXPERIMENT_KIND)
 
-    def create_run(self, experiment_id: str, run_name: str, tags: dict | None = None) -> str:
+    def create_run(self, experiment_id: str, run_name: str, tags: dict | None = None,
+                   start_time: int | None = None) -> str:
         with self._locked():
-            return self.client.create_run(experiment_id, run_name=run_name,
-                                          tags=tags or {}).info.run_id
+            return self.client.create_run(experiment_id, run_name=run_name, tags=tags or {},
+                                          start_time=start_time).info.run_id
 
     def log_params(self, run_id: str, cfg: dict) -> None:
         from mlflow.entities import Param
@@ -330,9 +333,9 @@ class Tracker:
             with self._locked():
                 self.client.log_inputs(run_id, datasets=entries)
 
-    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+    def finish(self, run_id: str, status: str = "FINISHED", end_time: int | None = None) -> None:
         with self._locked():
-            self.client.set_terminated(run_id, status=status)
+            self.client.set_terminated(run_id, status=status, end_time=end_time)
 
     def supersede(self, run_id: str, tags: dict) -> list[str]:
         """Close (KILLED) and delete every other run of the experiment with the same tags (the
@@ -428,41 +431,50 @@ def files(value) -> list[str]:
     return [value] if isinstance(value, (str, Path)) else [str(v) for v in value]
 
 
-def record(track: dict, inputs: dict, outputs: dict, params: dict, metrics: dict) -> None:
-    """Log one finished stage as its rule declared (see the module docstring)."""
-    tracker = Tracker(track["tracking"]["uri"])
-    if "run" in track:
-        _record_training(tracker, track, inputs, outputs, params, metrics)
-        return
-    rule = track.get("rule", "stage")
-    owned = {d["metrics"]: {k: v for k, v in metrics.items() if k.startswith(d["metrics"])}
-             for d in track.get("models", ())}  # logged with their model, below
-    metrics = {k: v for k, v in metrics.items()
-               if not any(k.startswith(prefix) for prefix in owned)}
-    runs = [(model_of(f), read_id(f))
-            for f in files(inputs.get(track.get("runs", "run_id"), []))]
-    models = sorted({m for m, _ in runs})
-    if track.get("across") or not runs:  # across seeds (or no model): the evaluation run
-        targets = [(None, evaluation_run(tracker, runs))]
-        per_model, rest = {}, metrics
+def log_stage(tracker: Tracker, run_id: str, rec: dict, declared: dict,
+              model: str | None = None) -> None:
+    """Log one stage's record (`infra.records`) into one run, as declared beside its rule
+    (`record(...)` in common.smk: "artifacts" folder, "configs" params, "models" it is about,
+    "across"): every output under the folder, the named params as config/<rule>.json, and
+    metrics as <rule>/<name>. Into model `model`'s run go that model's metrics only, its name
+    cut out (split_metrics), and those naming no model when the stage is about it alone; into
+    the evaluation run (model None) the metrics naming no model, or all of a stage across
+    seeds, and the MLflow Models the stage fitted (declared "stage_models")."""
+    rule = rec["rule"]
+    metrics = {k: v for k, v in rec["metrics"].items() if v is not None}
+    owned = {d["metrics"] for d in declared.get("stage_models", ())}  # logged with their model
+    metrics = {k: v for k, v in metrics.items() if not any(k.startswith(p) for p in owned)}
+    about = declared.get("models", [])
+    if model is None and not declared.get("across") and about:
+        mine = split_metrics(metrics, about)[1]
+    elif model is None:
+        mine = metrics
     else:
-        targets = list(runs)
-        per_model, rest = split_metrics(metrics, models)
-        if rest and len(models) > 1:  # about several models at once: not any one model's
-            targets.append((None, evaluation_run(tracker, runs)))
-    for model, run_id in targets:
-        for value in outputs.values():
-            for path in files(value):
-                tracker.log_artifact(run_id, path, track["artifacts"])
-        for name in track.get("configs", ()):
-            tracker.log_dict(run_id, params[name], f"config/{rule}.json")
-        mine = dict(per_model.get(model, {})) if model else {}
-        if model is None or len(models) == 1:
-            mine.update(rest)
-        tracker.log_metrics(run_id, {f"{rule}/{k}": v for k, v in mine.items()})
-    for declared in track.get("models", ()):
-        mine = {f"{rule}/{k}": v for k, v in owned[declared["metrics"]].items()}
-        _log_stage_model(tracker, targets[-1][1], declared, outputs, mine)
+        per_model, rest = split_metrics(metrics, about)
+        mine = {**per_model.get(model, {}), **(rest if len(about) == 1 else {})}
+    for value in rec["outputs"].values():
+        for path in files(value):
+            tracker.log_artifact(run_id, path, declared["artifacts"])
+    for name in declared.get("configs", ()):
+        tracker.log_dict(run_id, rec["params"][name], f"config/{rule}.json")
+    tracker.log_metrics(run_id, {f"{rule}/{k}": v for k, v in mine.items()})
+    if model is None:
+        for stage_model in declared.get("stage_models", ()):
+            prefix = stage_model["metrics"]
+            its = {f"{rule}/{k}": v for k, v in rec["metrics"].items()
+                   if k.startswith(prefix) and v is not None}
+            _log_stage_model(tracker, run_id, stage_model, rec["outputs"], its)
+
+
+def goes_to_evaluation(rec: dict, declared: dict) -> bool:
+    """Whether a record has anything for the evaluation run: a stage across seeds or about no
+    model, one that fitted MLflow Models, or metrics about several models at once that name
+    none of them."""
+    about = declared.get("models", [])
+    if declared.get("across") or not about or declared.get("stage_models"):
+        return True
+    metrics = {k: v for k, v in rec["metrics"].items() if v is not None}
+    return len(about) > 1 and bool(split_metrics(metrics, about)[1])
 
 
 def _log_stage_model(tracker: Tracker, run_id: str, declared: dict, outputs, metrics) -> None:
@@ -531,11 +543,6 @@ def _log_stage_model(tracker: Tracker, run_id: str, declared: dict, outputs, met
     tracker.log_metrics(run_id, metrics, model_id=logged.model_id, dataset=data["test"])
 
 
-def model_of(id_file) -> str:
-    """The model of a run-id file: models/<model>/seed<N>/run_id.txt."""
-    return Path(id_file).parent.parent.name
-
-
 def split_metrics(metrics: dict, models: list[str]) -> tuple[dict, dict]:
     """({model: its metrics, the model's name cut out of each}, the metrics naming no model):
     a model's run holds that model's numbers only, named alike in every run."""
@@ -554,27 +561,6 @@ def split_metrics(metrics: dict, models: list[str]) -> tuple[dict, dict]:
 EVALUATION_TAGS = {"kind": "evaluation"}
 
 
-def evaluation_run(tracker: Tracker, runs: list | None = None,
-                   experiment_id: str | None = None) -> str:
-    """The experiment's one evaluation run (found by its tags; the first rule makes it, before
-    any parallel job could race to): what is about several models or seeds, and the report,
-    go there, never into one model's run."""
-    if experiment_id is None:
-        experiment_id = (tracker.client.get_run(runs[0][1]).info.experiment_id if runs
-                         else Path(paths.EXPERIMENT_ID).read_text().strip())
-    query = " and ".join(f"tags.{k} = '{v}'" for k, v in EVALUATION_TAGS.items())
-    with tracker._locked():
-        found = tracker.client.search_runs([experiment_id], query, max_results=1,
-                                           order_by=["attributes.start_time ASC"])
-        if found:
-            return found[0].info.run_id
-        run = tracker.client.create_run(experiment_id, run_name="evaluation",
-                                        tags={**EVALUATION_TAGS, **run_tags()})
-        # logged to later by jobs, never left RUNNING in the UI
-        tracker.client.set_terminated(run.info.run_id, status="FINISHED")
-        return run.info.run_id
-
-
 def run_tags() -> dict[str, str]:
     """Tags every run gets: the code's git commit (findable in the UI's search box)."""
     import subprocess
@@ -587,39 +573,52 @@ def run_tags() -> dict[str, str]:
     return {"git_commit": commit or "unknown"}
 
 
-def _record_training(tracker: Tracker, track, inputs, outputs, params, metrics) -> None:
+
+def log_training(tracker: Tracker, run_id: str, declared: dict, rec: dict) -> None:
+    """A training record into its model and seed's new run (declared by `track_model` in
+    common.smk: "run" name and tags, "artifacts" {output: folder}, "datasets", "model"):
+    params (the resolved config), per-epoch metrics (the history CSV), final metrics,
+    datasets, artifacts and the MLflow Model."""
     import pandas as pd
 
-    tags = {**(track["run"].get("tags") or {}), **run_tags(),
-            **{f"provenance.{k}": v for k, v in track.get("provenance", {}).items()}}
-    run_id = tracker.create_run(read_id(inputs["experiment"]), track["run"]["name"], tags)
+    inputs, outputs, params = rec["inputs"], rec["outputs"], rec["params"]
+    metrics = {k: v for k, v in rec["metrics"].items() if v is not None}
+    resolved = {**params.get("cfg", {}), **{k: v for k, v in params.items() if k != "cfg"}}
+    tracker.log_params(run_id, resolved)  # train.epochs, model.name, ..., seed
+    tracker.log_dict(run_id, resolved, "config.json")
+    tracker.log_datasets(run_id, declared.get("datasets", ()), inputs)
+    history = pd.read_csv(outputs["history"])
+    for _, row in history.iterrows():
+        tracker.log_metrics(run_id, row.drop("epoch").to_dict(), step=int(row["epoch"]) - 1)
+    tracker.log_metrics(run_id, metrics)
+    if "train_seconds" in metrics:
+        tracker.set_tags(run_id, {"train_seconds": f"{metrics['train_seconds']:.1f}"})
+    for key, folder in declared["artifacts"].items():
+        tracker.log_artifact(run_id, outputs[key], folder)
+    if declared.get("model"):
+        _log_model(tracker, run_id, declared["model"], outputs,
+                   declared["run"].get("tags") or {})
+
+
+@contextlib.contextmanager
+def new_run(tracker: Tracker, experiment_id: str, name: str, tags: dict, supersedes: dict,
+            start_time: int | None = None, end_time: int | None = None):
+    """A run created for the block, FINISHED when it ends (at `end_time` if given), then
+    superseding the earlier runs with the tags `supersedes`; FAILED or KILLED, superseding
+    nothing, if the block raises or is interrupted. Yields the run id."""
+    run_id = tracker.create_run(experiment_id, name, {**tags, **run_tags()},
+                                start_time=start_time)
     try:
-        resolved = {**params.get("cfg", {}), **{k: v for k, v in params.items() if k != "cfg"}}
-        tracker.log_params(run_id, resolved)  # train.epochs, model.name, ..., seed
-        tracker.log_dict(run_id, resolved, "config.json")
-        tracker.log_datasets(run_id, track.get("datasets", ()), inputs)
-        history = pd.read_csv(outputs["history"])
-        for _, row in history.iterrows():
-            tracker.log_metrics(run_id, row.drop("epoch").to_dict(), step=int(row["epoch"]) - 1)
-        tracker.log_metrics(run_id, metrics)
-        if "train_seconds" in metrics:  # the run's Duration is the logging's; this is the fit's
-            tracker.set_tags(run_id, {"train_seconds": f"{metrics['train_seconds']:.1f}"})
-        for key, folder in track["artifacts"].items():
-            tracker.log_artifact(run_id, outputs[key], folder)
-        if track.get("model"):
-            _log_model(tracker, run_id, track["model"], inputs, outputs,
-                       track["run"].get("tags") or {})
-        write_text(outputs["run_id"], run_id + "\n")
+        yield run_id
     except BaseException as err:
         tracker.finish(run_id, "KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
         raise
-    tracker.finish(run_id)
-    tags = track["run"].get("tags") or {}  # supersede on model and seed: runs of older stores
-    tracker.supersede(run_id, {k: tags[k] for k in ("model", "seed") if k in tags})
+    tracker.finish(run_id, end_time=end_time)
+    tracker.supersede(run_id, supersedes)
 
 
-def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, tags) -> None:
-    """The saved Keras model of a training rule as an MLflow Model (see the module docstring)."""
+def _log_model(tracker: Tracker, run_id: str, declared: dict, outputs, tags) -> None:
+    """The saved Keras model of a training record as an MLflow Model (module docstring)."""
     import keras
     import numpy as np
 
@@ -631,14 +630,60 @@ def _log_model(tracker: Tracker, run_id: str, declared: dict, inputs, outputs, t
                             alias=declared.get("alias"), tags=tags)
 
 
+def track_model(inputs, outputs, params):
+    """Rule track_model: one model's runs, one per seed, each from the seed's training record
+    and the records of every stage about the model (params "seeds": {seed: {"training_record":
+    file, "training": declaration, "records": {record file: declaration}}}). A run starts and
+    ends when the training did (its Duration is the fit's) and supersedes the earlier runs of
+    the model and seed; each seed's run id goes to output seed<N>."""
+    from .records import load_record
+
+    tracker = Tracker(params["tracking"]["uri"])
+    experiment_id = read_id(inputs["experiment"])
+    for seed, job in params["seeds"].items():
+        training, declared = load_record(job["training_record"]), job["training"]
+        tags = {**(declared["run"].get("tags") or {}),
+                **{f"provenance.{k}": v for k, v in training.get("provenance", {}).items()}}
+        same = {k: tags[k] for k in ("model", "seed") if k in tags}  # older stores' runs too
+        with new_run(tracker, experiment_id, declared["run"]["name"], tags, same,
+                     training["started_ms"], training["ended_ms"]) as run_id:
+            log_training(tracker, run_id, declared, training)
+            for path, stage in job["records"].items():
+                log_stage(tracker, run_id, load_record(path), stage, model=params["model"])
+        write_text(outputs[f"seed{seed}"], run_id + "\n")
+
+
+def track_evaluation(inputs, outputs, params):
+    """Rule track_evaluation: the workflow run's one evaluation run (tagged kind: evaluation),
+    with what is about several models or seeds, the report and the MLflow Models stages
+    fitted, linked to every model run (each tagged evaluation_run; runs.json lists them). It
+    supersedes the evaluation run of the previous workflow run."""
+    from .records import load_record
+
+    tracker = Tracker(params["tracking"]["uri"])
+    experiment_id = read_id(inputs["experiment"])
+    ids = [read_id(f) for f in inputs["runs"]]
+    with tracker._locked():
+        runs = {tracker.client.get_run(i).info.run_name: i for i in ids}  # <model>-seed<N>
+    tags = {**EVALUATION_TAGS, **params.get("tags", {})}
+    with new_run(tracker, experiment_id, "evaluation", tags, EVALUATION_TAGS) as run_id:
+        for path, declared in params["records"].items():
+            rec = load_record(path)
+            if goes_to_evaluation(rec, declared):
+                log_stage(tracker, run_id, rec, declared)
+        tracker.log_dict(run_id, runs, "runs.json")
+        for model_run in runs.values():
+            tracker.set_tags(model_run, {"evaluation_run": run_id})
+    write_text(outputs["run_id"], run_id + "\n")
+
+
 def mlflow_experiment(inputs, outputs, params):
-    """Rule mlflow_experiment: create (or find) the experiment once, before any job logs to it,
-    and write its id to the file every training rule declares as input."""
+    """Rule mlflow_experiment: create (or find) the experiment once, before any tracking job
+    logs to it, and write its id to the file they declare as input."""
     import logging
 
     tracking = params["tracking"]
     tracker = Tracker(tracking["uri"])
     exp_id = tracker.ensure_experiment(tracking["experiment"], artifact_root=paths.ARTIFACTS)
-    evaluation_run(tracker, experiment_id=exp_id)  # here, before parallel jobs could race
     write_text(outputs["experiment"], exp_id + "\n")
     logging.getLogger(__name__).info("MLflow experiment %s at %s", exp_id, tracker.uri)
