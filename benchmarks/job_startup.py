@@ -3,14 +3,15 @@
     python benchmarks/job_startup.py [--rounds 5] [--benchmarks results/benchmarks]
 
 Every Snakemake job is a fresh Python process (the `script:` directive), so each pays for its
-imports. This starts `--rounds` fresh interpreters per step, interleaved, and prints the best
-(least disturbed) wall and CPU seconds of each. The steps add up: a bare interpreter; + the
-stage contract (`infra.stage`, a section's `stages` module, pandas); + MLflow with the
-SQLAlchemy store every tracked rule opens (a table or figure job); + Keras on TensorFlow (a
-training, gradient or analysis job). `added_s` is a step's wall time over the previous one.
-With `--benchmarks` (the `benchmark:` files of a full run) it also counts the jobs of that run
-that import TensorFlow, and prints what starting them adds up to over the run, as job seconds,
-as wall seconds on 2 cores and as a share of the jobs' summed wall time.
+imports. This starts `--rounds` fresh interpreters per kind of job, interleaved, and prints the
+best (least disturbed) wall and CPU seconds of each: a bare interpreter; the stage contract
+(`infra.stage`, a section's `stages` module, pandas: a table or figure job); + Keras on
+TensorFlow (a training, gradient or analysis job); the contract + MLflow with its SQL store
+(`mlflow_experiment`); + both (`track_model`, `track_evaluation`, which log Keras models).
+Since tracking left the compute jobs (issue 21), only those three rules import MLflow.
+With `--benchmarks` (the `benchmark:` files of a full run) it also counts the jobs of each
+kind in that run, and prints what starting them adds up to, as job seconds, as wall seconds on
+2 cores and as a share of the jobs' summed wall time.
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ CONTRACT = "import inputgrad.infra.stage, inputgrad.sections.mnist.stages, panda
 MLFLOW = CONTRACT + "; import mlflow, mlflow.store.tracking.sqlalchemy_store"
 STEPS = {
     "python": "pass",
-    "+ stage contract": CONTRACT,
-    "+ mlflow and its SQL store": MLFLOW,
-    "+ keras (tensorflow)": MLFLOW + "; import keras",
+    "stage contract": CONTRACT,
+    "contract + keras (tensorflow)": CONTRACT + "; import keras",
+    "contract + mlflow": MLFLOW,
+    "contract + mlflow + keras": MLFLOW + "; import keras",
 }
-# rules whose jobs run TensorFlow: training, gradients and every attribution or analysis stage
-NO_TENSORFLOW = ("table", "figure", "seeds", "report", "download", "prepare", "mlflow_",
+# the kind of each job, by its rule (the first part of its benchmark file's path)
+MLFLOW_ONLY = ("mlflow_experiment",)
+TRACKING = ("track_model", "track_evaluation")
+# rules whose jobs run no TensorFlow: tables, figures, across-seed summaries, the report, data
+NO_TENSORFLOW = ("table", "figure", "seeds", "report", "download", "prepare", "planted_imdb",
                  "bow_linear_agreement")
 
 
@@ -53,20 +58,28 @@ def measure(rounds: int) -> pd.DataFrame:
     for _ in range(rounds):
         for name, code in STEPS.items():
             runs[name].append(timed(code))
-    rows = [{"import": name, "wall_s": min(w for w, _ in r), "cpu_s": min(c for _, c in r)}
+    rows = [{"job imports": name, "wall_s": min(w for w, _ in r), "cpu_s": min(c for _, c in r)}
             for name, r in runs.items()]
-    table = pd.DataFrame(rows)
-    table["added_s"] = table["wall_s"].diff().fillna(table["wall_s"])
-    return table
+    return pd.DataFrame(rows)
 
 
-def tensorflow_jobs(bench_dir: Path) -> tuple[int, int, float]:
-    """(jobs, jobs importing TensorFlow, summed wall seconds of the jobs) of a run."""
+def kind_of(rule: str) -> str:
+    if rule in MLFLOW_ONLY:
+        return "contract + mlflow"
+    if rule in TRACKING:
+        return "contract + mlflow + keras"
+    if any(part in rule for part in NO_TENSORFLOW):
+        return "stage contract"
+    return "contract + keras (tensorflow)"
+
+
+def job_kinds(bench_dir: Path) -> tuple[pd.Series, float]:
+    """(jobs of each kind, summed wall seconds of the jobs) of a run."""
     paths = sorted(bench_dir.rglob("*.tsv"))
-    files = [p.relative_to(bench_dir).as_posix() for p in paths]
-    with_tf = [f for f in files if not any(part in f for part in NO_TENSORFLOW)]
+    kinds = pd.Series([kind_of(p.relative_to(bench_dir).parts[0].removesuffix(".tsv"))
+                       for p in paths]).value_counts()
     seconds = sum(float(pd.read_csv(p, sep="\t")["s"].iloc[-1]) for p in paths)
-    return len(files), len(with_tf), seconds
+    return kinds, seconds
 
 
 def main() -> None:
@@ -78,15 +91,15 @@ def main() -> None:
     print(f"## Import cost of a fresh job (best of {args.rounds}, interleaved)\n")
     print(table.to_markdown(index=False, floatfmt=".2f"))
     if args.benchmarks:
-        jobs, tf_jobs, seconds = tensorflow_jobs(args.benchmarks)
-        wall = table.set_index("import")["wall_s"]
-        base, tf = wall["+ mlflow and its SQL store"], wall["+ keras (tensorflow)"]
-        total = (jobs - tf_jobs) * base + tf_jobs * tf
-        print(f"\n{jobs} jobs with a benchmark file, {tf_jobs} of them import TensorFlow: "
-              f"starting them costs {total:.0f} job seconds, {total / 2:.0f} s of wall time on "
-              f"2 cores ({jobs - tf_jobs} x {base:.2f} s + {tf_jobs} x {tf:.2f} s); the jobs' "
-              f"summed wall time is {seconds:.0f} s, so start-up is {100 * total / seconds:.0f} % "
-              f"of it and compute {100 - 100 * total / seconds:.0f} %.")
+        kinds, seconds = job_kinds(args.benchmarks)
+        wall = table.set_index("job imports")["wall_s"]
+        parts = [f"{n} x {wall[kind]:.2f} s ({kind})" for kind, n in kinds.items()]
+        total = sum(n * wall[kind] for kind, n in kinds.items())
+        share = 100 * total / seconds
+        print(f"\n{kinds.sum()} jobs with a benchmark file: {'; '.join(parts)}. Starting them "
+              f"costs {total:.0f} job seconds, {total / 2:.0f} s of wall time on 2 cores; the "
+              f"jobs' summed wall time is {seconds:.0f} s, so start-up is {share:.1f} % of it "
+              f"and compute {100 - share:.1f} %.")
 
 
 if __name__ == "__main__":

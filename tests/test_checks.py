@@ -129,10 +129,12 @@ def test_delete_top_and_select_digits():
 def test_reinitialised_model_changes_weights_not_shapes():
     w = np.ones((3, 2), np.float32)
     model = linear_model(w)
-    clone = compute.reinitialised(model, seed=0)
+    from inputgrad.core.models import reinitialised
+
+    clone = reinitialised(model, seed=0)
     assert [v.shape for v in clone.get_weights()] == [v.shape for v in model.get_weights()]
     assert not np.allclose(clone.get_weights()[0], w)
-    np.testing.assert_allclose(compute.reinitialised(model, seed=0).get_weights()[0],
+    np.testing.assert_allclose(reinitialised(model, seed=0).get_weights()[0],
                                clone.get_weights()[0])
 
 

@@ -94,6 +94,17 @@ paper_tables:
 CONFIGS = {"imdb_cnn": {"model": {"maxlen": 400}}}
 
 
+def training_record(root) -> str:
+    """A training job's record as infra.stage writes it, with the machine's provenance."""
+    from inputgrad.infra.records import write_record
+
+    path = root / "records" / "train_imdb_cnn" / "seed0.json"
+    write_record(path, "train_imdb_cnn", {}, {}, {}, {}, 0.0, 1.0,
+                 {"cpu_model": "Test CPU", "onednn": "TF_ENABLE_ONEDNN_OPTS=0; built with oneDNN",
+                  "tensorflow": "2.21.0"})
+    return str(path)
+
+
 def model_config_files(root, configs: dict) -> list[str]:
     """Each model's config.yaml where its training saves it: models/<model>/seed0/."""
     paths = []
@@ -275,6 +286,7 @@ def test_paper_report_on_three_seeds(tmp_path):
               "results": list(files(root, doc, [0, 1, 2]).values()),
               "tables": [str(table)], "seed_tables": [str(seed_md)],
               "figures": [str(root / "toy_figure.png")],
+              "training": training_record(root),
               "configs": model_config_files(
                   root, {"imdb_cnn": {"train": {"epochs": 2}, "model": {"maxlen": 400}}})}
     outputs = {"html": str(root / "paper_report.html"), "md": str(root / "paper_report.md"),
@@ -314,6 +326,7 @@ def test_sections_beyond_the_paper(tmp_path):
               "results": list(files(root, doc, [0, 1, 2]).values()), "tables": [],
               "seed_tables": [str(root / "sens_seeds.md")],
               "figures": [str(root / "sens_figure.png")],
+              "training": training_record(root),
               "configs": model_config_files(root, CONFIGS)}
     outputs = {"html": str(root / "r.html"), "md": str(root / "r.md"),
                "claims": str(root / "r.csv")}
@@ -348,6 +361,7 @@ def test_report_opens_with_a_summary_of_findings(tmp_path):
     inputs = {"claims": str(root / "claims.yaml"),
               "results": list(files(root, doc, [0, 1, 2]).values()), "tables": [],
               "seed_tables": [], "figures": [str(root / "toy_figure.png")],
+              "training": training_record(root),
               "configs": model_config_files(root, CONFIGS)}
     outputs = {"html": str(root / "r.html"), "md": str(root / "r.md"),
                "claims": str(root / "r.csv")}

@@ -619,3 +619,26 @@ def test_a_stage_logs_its_models_with_flavour_params_metrics_and_datasets(
     moved = dict(np.load(other["split"]))
     assert digests["toy-train"] != mlflow.data.from_numpy(
         moved["x_train"], targets=moved["y_train"]).digest
+
+
+def test_an_older_stores_runs_are_superseded_with_a_tag(store, tmp_path):
+    """A store written before tracking left the DAG: a model run its training job made itself
+    (tags model and seed) and the evaluation run mlflow_experiment made. The runs of the new
+    scheme supersede both: each old run says by which, and is deleted (restorable until
+    `mlflow gc`), never removed without that tag."""
+    client = store["client"]
+    old_model = client.create_run(store["exp"], run_name="toy-seed0",
+                                  tags={"model": "toy", "seed": "0"}).info.run_id
+    old_evaluation = client.create_run(store["exp"], run_name="evaluation",
+                                       tags={"kind": "evaluation"}).info.run_id
+    for old in (old_model, old_evaluation):
+        client.set_terminated(old)
+    new = train(store, tmp_path / "models" / "toy" / "seed0")
+    evaluation = evaluate(store, tmp_path, {}, [str(tmp_path / "models/toy/seed0/run_seed0.txt")])
+    for old, by in ((old_model, new), (old_evaluation, evaluation)):
+        run = client.get_run(old)
+        assert run.info.lifecycle_stage == "deleted" and run.data.tags["superseded_by"] == by
+    assert sorted(r.info.run_id for r in client.search_runs([store["exp"]])) == sorted(
+        [new, evaluation])
+    assert json.loads(Path(client.download_artifacts(evaluation, "runs.json", str(tmp_path)))
+                      .read_text()) == {"toy-seed0": new}

@@ -1,5 +1,6 @@
 # The single home of workflow Python: config validation, Hydra composition, the model list,
 # tracking declarations and target lists. Rule files only use what is defined here.
+import inspect
 import os
 from pathlib import Path
 
@@ -166,6 +167,8 @@ def record(
     model in `models`, wildcards {model} and {seed}). `stage_models(seed)`: the MLflow Models a
     stage fitted (track_evaluation logs them). No tracking key reaches the job itself."""
     TRACKED[rule_name] = {
+        # the section whose rule file declared it (a run tag): the caller's workflow/rules/<x>.smk
+        "section": Path(inspect.stack()[1].filename).stem,
         "path": results(
             f"records/{rule_name}/{wildcards}.json" if wildcards else f"records/{rule_name}.json"
         ),
@@ -244,7 +247,7 @@ def datasets(name):
     ]
 
 
-def training_declaration(name, seed):
+def training_declaration(name, seed, section):
     """How a model's training record becomes its run (track_model): one new run per model and
     seed, its datasets, and the model as an MLflow Model named after it, with the input example
     its training saved (output `example`), registered as inputgrad-<model> if
@@ -252,7 +255,12 @@ def training_declaration(name, seed):
     return {
         "run": {
             "name": f"{name}-seed{seed}",
-            "tags": {"model": name, "seed": str(seed), "profile": config["profile"]},
+            "tags": {
+                "model": name,
+                "seed": str(seed),
+                "section": section,
+                "profile": config["profile"],
+            },
         },
         "artifacts": {"model": "model", "metrics": "training", "history": "training"},
         "datasets": datasets(name),

@@ -8,6 +8,10 @@ rule paper_report:
         section_claims=SECTION_CLAIMS,  # config/claims/<section>.yaml, in section order
         # what made each model (the paper seed's), as its training rule saved it
         configs=[results(f"models/{m}/seed{PAPER_SEED}/config.yaml") for m in MODELS],
+        # a training job's record (the first model's, paper seed): its machine's provenance
+        training=TRACKED[next(r for r, e in TRACKED.items() if e["training"])]["path"].format(
+            model=MODELS[0], seed=PAPER_SEED
+        ),
         # every claim's result file on every seed (`{seed}` expanded over SEEDS)
         results=[results(f) for f in claim_files(load_claims(CLAIMS, SECTION_CLAIMS), SEEDS)],
         # what the sections registered (register_section): the paper seed's tables, shown

@@ -51,9 +51,10 @@ def records_about(model, seed):
     return found
 
 
-def training_record(model, seed):
+def trained_by(model):
+    """The training record entry of a model."""
     (entry,) = [e for e in TRACKED.values() if e["training"] and model in e["models"]]
-    return entry["path"].format(model=model, seed=seed)
+    return entry
 
 
 TRACKED_MODELS = [m for e in TRACKED.values() if e["training"] for m in e["models"]]
@@ -64,8 +65,12 @@ def model_runs(wildcards):
     records of the stages about the model."""
     return {
         seed: {
-            "training_record": training_record(wildcards.model, seed),
-            "training": training_declaration(wildcards.model, seed),
+            "training_record": trained_by(wildcards.model)["path"].format(
+                model=wildcards.model, seed=seed
+            ),
+            "training": training_declaration(
+                wildcards.model, seed, trained_by(wildcards.model)["section"]
+            ),
             "records": records_about(wildcards.model, seed),
         }
         for seed in SEEDS

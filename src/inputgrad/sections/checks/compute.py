@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from inputgrad.core.deletion import area_over_curve, delete_top  # noqa: F401
-from inputgrad.core.models import reinitialised  # noqa: F401
 from inputgrad.core.stats import spearman_rows
 from inputgrad.data.samples import sample_rows
 from inputgrad.infra.errors import ConfigError

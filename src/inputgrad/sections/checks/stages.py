@@ -62,11 +62,11 @@ def attribution_deletion(inputs, outputs, params):
 
 def attribution_sanity(inputs, outputs, params):
     """Rule attribution_sanity (one seed's model): model randomisation check, as JSON."""
-    from inputgrad.core.models import model_fn
+    from inputgrad.core.models import model_fn, reinitialised
 
     digits, sanity = params["cfg"]["digits"], params["cfg"]["sanity"]
     model, f, x, classes = _digits(inputs["model"], inputs["data"], digits)
-    f_random = model_fn(compute.reinitialised(model, sanity["reinit_seed"]))
+    f_random = model_fn(reinitialised(model, sanity["reinit_seed"]))
     result = {"reinit_seed": sanity["reinit_seed"], "output": digits["output"],
               "classes": "predicted by the trained model",
               **compute.randomisation_check(f, f_random, x, classes, digits["output"],

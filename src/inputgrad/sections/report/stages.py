@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from ...infra.io import write_csv, write_text
-from ...infra.provenance import describe, package_version
+from ...infra.provenance import package_version
 from .claims import claims_table, declared_files, load_claims
 from .views import Parts, render
 
@@ -24,7 +24,8 @@ def paper_report(inputs, outputs, params):
     sections' claims files, in section order), results (the files the claims
     read, every seed's), tables (the paper seed's tables, shown next to the paper's rows),
     seed_tables (cross-seed tables as Markdown), figures (PNG), configs (each model's
-    config.yaml, saved beside it by its training); params: cfg = {"seeds": the seeds}."""
+    config.yaml, saved beside it by its training), training (a training job's record, whose
+    provenance names the machine); params: cfg = {"seeds": the seeds}."""
     seeds = list(params["cfg"]["seeds"])
     cfg = {"seeds": seeds, **model_configs(inputs["configs"])}
     doc = load_claims(inputs["claims"], inputs.get("section_claims", ()))
@@ -33,7 +34,7 @@ def paper_report(inputs, outputs, params):
         tables={Path(p).stem: pd.read_csv(p) for p in inputs["tables"]},
         seed_tables={Path(p).stem: Path(p).read_text() for p in inputs["seed_tables"]},
         figures={Path(p).stem: p for p in inputs["figures"]},
-        machine=machine(),
+        machine=machine(inputs["training"]),
         configs=cfg,
     )
     page, md = render(doc, claims, parts, seeds, outputs["md"])
@@ -48,7 +49,11 @@ def model_configs(paths) -> dict:
     return {Path(p).parent.parent.name: yaml.safe_load(Path(p).read_text()) for p in paths}
 
 
-def machine() -> dict[str, str]:
-    """The machine and software this report was built on: the provenance fields every
-    training run records, and the versions of the other packages in the pipeline."""
-    return {**describe(), **{name: package_version(name) for name in PACKAGES}}
+def machine(training_record) -> dict[str, str]:
+    """The machine and software the results were made on: the provenance fields a training
+    job recorded (infra.stage, before TensorFlow was imported; read here so this job needs no
+    TensorFlow), and the versions of the other packages in the pipeline."""
+    from ...infra.records import load_record
+
+    return {**load_record(training_record)["provenance"],
+            **{name: package_version(name) for name in PACKAGES}}
