@@ -38,7 +38,7 @@ def write_record(path, rule: str, inputs: dict, outputs: dict, params: dict, met
         "ended_ms": int(ended * 1000),
         "provenance": provenance or {},
     }
-    write_text(path, json.dumps(record, indent=1, sort_keys=True, default=_plain) + "\n")
+    write_text(path, json.dumps(record, indent=1, default=_plain) + "\n")  # fields in order
 
 
 def load_record(path) -> dict:
