@@ -126,8 +126,10 @@ def test_snakemake_report_registers_tables_and_figures(smoke_run, tmp_path):
 
 
 def edited_config(smoke_run, tmp_path, edit):
-    """A copy of the finished smoke project with one edit of its config/config.yaml."""
+    """A copy of the finished smoke project with one edit of its config/config.yaml (and the
+    Hydra configs beside it, as dry_run reads them)."""
     work = copy_project(smoke_run["work"], tmp_path / "work")
+    shutil.copytree(ROOT / "config" / "hydra", work / "hydra")
     path = work / "config" / "config.yaml"
     doc = yaml.safe_load(path.read_text())
     edit(doc)
@@ -147,6 +149,7 @@ def test_a_new_store_reruns_only_tracking(smoke_run, tmp_path):
     """Removing results/mlflow (a fresh store) re-logs every run from the records, which live
     outside it; no training, attribution or table reruns."""
     work = copy_project(smoke_run["work"], tmp_path / "work")
+    shutil.copytree(ROOT / "config" / "hydra", work / "hydra")
     shutil.rmtree(work / "results" / "mlflow")
     rules, out = dry_run(work, tracking=True)
     assert set(rules) == TRACKING_ONLY, out[-3000:]
