@@ -142,7 +142,7 @@ def execution(name):
     return {"steps_per_execution": CFG[name]["train"]["steps_per_execution"]}
 
 
-# What each tracked rule declared (`record`), for the tracking jobs (tracking.smk): rule ->
+# What each tracked job declared (`record`), for the tracking jobs of tracking.smk, by name:
 # its record file pattern and how it is logged.
 TRACKED = {}
 
@@ -167,7 +167,7 @@ def record(
     model in `models`, wildcards {model} and {seed}). `stage_models(seed)`: the MLflow Models a
     stage fitted (track_evaluation logs them). No tracking key reaches the job itself."""
     TRACKED[rule_name] = {
-        # the section whose rule file declared it (a run tag): the caller's workflow/rules/<x>.smk
+        # the section that declared it (a run tag), from the caller's workflow/rules/<x>.smk
         "section": Path(inspect.stack()[1].filename).stem,
         "path": results(
             f"records/{rule_name}/{wildcards}.json" if wildcards else f"records/{rule_name}.json"
@@ -349,3 +349,87 @@ def regression_models(seed):
         }
         for name, flavor in REGRESSION_FLAVOR.items()
     ]
+
+
+# What the tracking jobs (tracking.smk) log: functions of the registry TRACKED, called once
+# every section has registered its records.
+def seeds_of(entry):
+    """The seeds a registered record exists for."""
+    return SEEDS if "{seed}" in entry["path"] else [entry["seed"]]
+
+
+def stage_declaration(entry, seed, models):
+    return {
+        "artifacts": entry["artifacts"].format(seed=seed),
+        "configs": entry["configs"],
+        "models": models,
+        "across": entry["across"],
+        "stage_models": entry["stage_models"](seed) if entry["stage_models"] else [],
+    }
+
+
+def records_about(model, seed):
+    """{record file: declaration} of every stage about `model` on `seed`, in rule order."""
+    found = {}
+    for entry in TRACKED.values():
+        if entry["training"] or entry["across"] or model not in entry["models"]:
+            continue
+        if seed not in seeds_of(entry):
+            continue
+        per_model = "{model}" in entry["path"]
+        path = entry["path"].format(model=model, seed=seed)
+        found[path] = stage_declaration(entry, seed, [model] if per_model else entry["models"])
+    return found
+
+
+def trained_by(model):
+    """The training record entry of a model."""
+    (entry,) = [e for e in TRACKED.values() if e["training"] and model in e["models"]]
+    return entry
+
+
+def tracked_models():
+    """Every model a registered training record trains (each gets a track_model job)."""
+    return [m for e in TRACKED.values() if e["training"] for m in e["models"]]
+
+
+def model_runs(wildcards):
+    """track_model's params: per seed, the training record, how it becomes the run, and the
+    records of the stages about the model."""
+    return {
+        seed: {
+            "training_record": trained_by(wildcards.model)["path"].format(
+                model=wildcards.model, seed=seed
+            ),
+            "training": training_declaration(
+                wildcards.model, seed, trained_by(wildcards.model)["section"]
+            ),
+            "records": records_about(wildcards.model, seed),
+        }
+        for seed in SEEDS
+    }
+
+
+def model_records(wildcards):
+    runs = model_runs(wildcards).values()
+    return [r["training_record"] for r in runs] + [p for r in runs for p in r["records"]]
+
+
+def evaluation_records():
+    """{record file: declaration} of every stage's record on every seed (track_evaluation
+    logs those with something for the evaluation run: infra.tracking.goes_to_evaluation)."""
+    found = {}
+    for entry in TRACKED.values():
+        if entry["training"]:
+            continue
+        for seed in seeds_of(entry):
+            for model in entry["models"] if "{model}" in entry["path"] else [None]:
+                about = [model] if model else entry["models"]
+                path = entry["path"].format(model=model, seed=seed)
+                found[path] = stage_declaration(entry, seed, about)
+    return found
+
+
+def model_runs_files():
+    """The run-id files of every model and seed (track_model's outputs)."""
+    return [results(f"mlflow/runs/{m}/seed{s}.txt") for m in tracked_models() for s in SEEDS]
