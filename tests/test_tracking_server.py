@@ -105,7 +105,9 @@ def test_models_are_registered_one_version_per_run(server_run):
         for seed in seeds:
             version = client.get_model_version_by_alias(name, f"seed{seed}")
             assert version.run_id == run_of(server_run, model, seed).info.run_id
-            assert version.tags == {"model": model, "seed": str(seed), "profile": "smoke"}
+            section = run_of(server_run, model, seed).data.tags["section"]  # its rule file
+            assert section and version.tags == {"model": model, "seed": str(seed),
+                                                 "section": section, "profile": "smoke"}
 
 
 def test_logged_models_predict_as_the_keras_files(server_run, tmp_path):
