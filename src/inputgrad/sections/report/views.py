@@ -348,6 +348,7 @@ table.t td,table.t th{border:1px solid #ccc;padding:.25em .5em;vertical-align:to
 table.t th{background:#f2f2f2}td.ok{background:#d8f3dc}td.bad{background:#ffd6d6}
 td.part{background:#fff3bf}td.na{background:#eee;color:#555}
 .pair{display:flex;gap:2em;align-items:flex-start;flex-wrap:wrap}
-img{max-width:100%}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}"""
+img{max-width:100%}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}
+table.t{display:block;max-width:100%;overflow-x:auto}.pair>div{min-width:0;max-width:100%}"""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{style}</style></head><body>{body}</body></html>\n")
