@@ -336,9 +336,12 @@ def _img(path, width: int | None = None) -> str:
 
 
 def _html_table(df: pd.DataFrame) -> str:
+    """A table in a box that scrolls sideways when the table is wider than the page."""
     out = df.to_html(index=False, escape=True, na_rep="—", border=0, classes="t")
-    return VERDICT_CSS.sub(
+    out = VERDICT_CSS.sub(
         lambda m: f'<td class="{CSS.get(m.group(1), "part")}">{m.group(1)}</td>', out)
+    return f'<div class="wide">{out}</div>'
+
 
 
 def _page(title: str, body: str) -> str:
@@ -349,6 +352,6 @@ table.t th{background:#f2f2f2}td.ok{background:#d8f3dc}td.bad{background:#ffd6d6
 td.part{background:#fff3bf}td.na{background:#eee;color:#555}
 .pair{display:flex;gap:2em;align-items:flex-start;flex-wrap:wrap}
 img{max-width:100%}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}
-table.t{display:block;max-width:100%;overflow-x:auto}.pair>div{min-width:0;max-width:100%}"""
+div.wide{max-width:100%;overflow-x:auto}.pair>div{min-width:0;max-width:100%}"""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{style}</style></head><body>{body}</body></html>\n")
