@@ -32,8 +32,8 @@ SEEDS = config["seeds"]
 PAPER_SEED = SEEDS[0]  # the seed of every single-seed paper table and figure
 RAW_FILES = ["mnist.npz", "imdb_word_index.json", "aclImdb_v1.tar.gz"]
 TRACKING = config["tracking"]
-# where runs go: the part of `tracking` every tracked rule depends on (registering models
-# concerns the training rules only, so toggling it reruns only them)
+# where runs go: the part of `tracking` every tracking job reads (registering models concerns
+# track_model only); no compute job reads a `tracking` key
 STORE = {key: TRACKING[key] for key in ("uri", "experiment")}
 
 
